@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what is missing, idempotently. Safe to run again and again.
+#   scripts/setup.sh            base: system packages, npm deps, bundles, helper
+#   scripts/setup.sh test       base + what the test tiers need (chromium, code-server deps)
+#   scripts/setup.sh bench      base + the peers the benchmark compares against
+# As root on Debian/Ubuntu it installs with apt-get; otherwise it says exactly what to install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-base}"
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+base_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool openssh-server make gcc pkg-config)
+test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo)
+bench_pkgs=(golang-go golang-github-cilium-ebpf-dev bpftrace python3-bpfcc)
+
+pkgs=("${base_pkgs[@]}")
+case "$profile" in
+  base) ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "setup: unknown profile '$profile' (base|test|bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    stamp=/var/lib/apt/periodic/ringbuf-studio-update
+    if [[ ! -f $stamp ]] || [[ -n $(find "$stamp" -mmin +360 2>/dev/null) ]]; then
+      apt-get update -qq && mkdir -p "$(dirname $stamp)" && touch "$stamp"
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing system packages: ${missing[*]}" >&2
+    echo "setup: install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm dependencies: `npm ci` when the lockfile changed since the last install.
+if [[ ! -f node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# BPF file systems (needed to load and attach on the local kernel).
+if [[ $(id -u) -eq 0 ]]; then
+  mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+  mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+fi
+
+log "building helper and bundles"
+if [[ -f helper/Makefile ]]; then make -s -C helper; fi
+node scripts/build.mjs
