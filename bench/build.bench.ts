@@ -1,0 +1,54 @@
+// build_template: compileBpf on the execve template (ms, median of 5, warm caches),
+// against the plain clang command a user would type for the same file (same flags,
+// no precompiled vmlinux.h, no anchors), timed in the same run.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { compileBpf } from '../core/build/build';
+import { findClang } from '../core/build/clang';
+import { hostBpfArch, packageRoot } from '../core/build/paths';
+import { ensureVmlinuxHeader, libbpfIncludeDir } from '../core/build/vmlinux';
+import type { Benchmark, Metric } from './metric';
+import { metric } from './metric';
+
+const RUNS = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+export const benchmark: Benchmark = {
+  name: 'build',
+  async run(log): Promise<Metric[]> {
+    const src = path.join(packageRoot(), 'bpf-templates', 'execve', 'execve.bpf.c');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-bench-build-'));
+    try {
+      const clang = await findClang();
+      const header = await ensureVmlinuxHeader();
+      await compileBpf({ file: src, outFile: path.join(out, 'warm.o') }); // builds the PCH once
+      const ours: number[] = [];
+      const plain: number[] = [];
+      const plainArgs = ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${hostBpfArch()}`, '-I', header.dir, '-I', libbpfIncludeDir(), '-Wall', '-c', src, '-o', path.join(out, 'plain.o')];
+      for (let i = 0; i < RUNS; i++) {
+        // alternate, so load from other jobs hits both the same way
+        let t = performance.now();
+        const r = await compileBpf({ file: src, outFile: path.join(out, 'ours.o') });
+        ours.push(performance.now() - t);
+        if (!r.ok) throw new Error(`build failed: ${r.stderr}`);
+        t = performance.now();
+        const p = spawnSync(clang.path, plainArgs);
+        plain.push(performance.now() - t);
+        if (p.status !== 0) throw new Error(`plain clang failed: ${p.stderr.toString()}`);
+      }
+      log(`build: compileBpf ${ours.map((x) => x.toFixed(0)).join('/')} ms, plain clang ${plain.map((x) => x.toFixed(0)).join('/')} ms`);
+      return [
+        metric('build_template', median(ours), 'ms', median(plain), 'compileBpf(execve template, PCH + anchors) vs plain clang on the same file, medians of 5'),
+      ];
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  },
+};

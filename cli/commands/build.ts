@@ -1,0 +1,129 @@
+// `ringbuf-studio build <file.bpf.c> [-o out.o] [--format json] [--clang PATH]` — compiles
+// with clang (core/build), then runs the ringbuf linter on the source + object.
+// Prints diagnostics like `lint` (compiler style, or a JSON array); exit 1 on any error.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import type { Diagnostic } from '../../core/diagnostics';
+import { compileBpf, type BuildOptions } from '../../core/build/build';
+import type { BpfArch } from '../../core/build/paths';
+import { lintFile } from '../../core/lint/index';
+import { printDiagnostics } from './lint';
+
+const ARCHES: readonly BpfArch[] = ['x86', 'arm64', 's390', 'powerpc', 'riscv'];
+
+const usage = `usage: ringbuf-studio build <file.bpf.c> [options]
+
+Compiles a BPF C program with clang (-g -O2 -target bpf), with vmlinux.h for the
+local kernel (generated from /sys/kernel/btf/vmlinux and cached) and the bundled
+libbpf headers, then checks ring buffer usage on the result (as \`lint\` does).
+
+options:
+  -o, --output FILE     object file to write (default: a per-user cache,
+                        ~/.cache/ringbuf-studio/build/…/<name>.bpf.o; its path is printed)
+  --format json|text    json prints [{file,line,column,endLine,endColumn,severity,code,message}]
+  --clang PATH          clang to use (default: clang, clang-21 … clang-11 on PATH)
+  --arch ARCH           -D__TARGET_ARCH_ARCH: x86, arm64, s390, powerpc, riscv (default: this host's)
+  --vmlinux DIR         folder with the target's vmlinux.h (default: the local kernel's)
+  -I DIR                extra include folder (repeatable)
+  -D NAME[=VALUE]       preprocessor definition (repeatable)
+  --page-size N         page size for the ring size checks (default 4096)
+  --no-lint             compile only
+  --no-anchors          do not add event-type anchors to BTF
+
+exit status: 1 if clang or the linter reported an error, 0 otherwise, 2 for bad arguments.`;
+
+function parse(argv: string[]): { values: Record<string, string | boolean | string[] | undefined>; file: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        format: { type: 'string' },
+        clang: { type: 'string' },
+        arch: { type: 'string' },
+        vmlinux: { type: 'string' },
+        include: { type: 'string', short: 'I', multiple: true },
+        define: { type: 'string', short: 'D', multiple: true },
+        'page-size': { type: 'string' },
+        'no-lint': { type: 'boolean' },
+        'no-anchors': { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    throw new CliUsageError((err as Error).message);
+  }
+  const [file, ...extra] = parsed.positionals;
+  if (!file) throw new CliUsageError('no input file');
+  if (extra.length) throw new CliUsageError(`one file at a time (got also ${extra.join(' ')})`);
+  return { values: parsed.values, file };
+}
+
+/** Paths under the working directory print relative (like compilers); others absolute. */
+export function displayPath(file: string, cwd: string): string {
+  if (!file) return file;
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+export const buildCommand: CliCommand = {
+  name: 'build',
+  summary: 'compile a BPF C program with clang and check it',
+  usage,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values, file } = parse(argv);
+    const format = (values.format as string | undefined) ?? 'text';
+    if (format !== 'json' && format !== 'text') throw new CliUsageError(`--format ${format}: expected json or text`);
+    const arch = values.arch as string | undefined;
+    if (arch !== undefined && !ARCHES.includes(arch as BpfArch)) {
+      throw new CliUsageError(`--arch ${arch}: expected one of ${ARCHES.join(', ')}`);
+    }
+    let pageSize: number | undefined;
+    if (values['page-size'] !== undefined) {
+      pageSize = Number(values['page-size']);
+      if (!Number.isInteger(pageSize) || pageSize < 1024 || !Number.isInteger(Math.log2(pageSize))) {
+        throw new CliUsageError(`--page-size ${String(values['page-size'])}: expected a power of two such as 4096, 16384 or 65536`);
+      }
+    }
+    const defines: Record<string, string> = {};
+    for (const d of (values.define as string[] | undefined) ?? []) {
+      const eq = d.indexOf('=');
+      const name = eq < 0 ? d : d.slice(0, eq);
+      if (!/^[A-Za-z_]\w*$/.test(name)) throw new CliUsageError(`-D ${d}: expected NAME or NAME=VALUE`);
+      defines[name] = eq < 0 ? '1' : d.slice(eq + 1);
+    }
+
+    const source = path.resolve(io.cwd, file);
+    const opts: BuildOptions = {
+      file: source,
+      signal: io.signal,
+      defines,
+      includeDirs: ((values.include as string[] | undefined) ?? []).map((d) => path.resolve(io.cwd, d)),
+      eventTypeAnchors: values['no-anchors'] !== true,
+    };
+    if (values.output !== undefined) opts.outFile = path.resolve(io.cwd, values.output as string);
+    if (values.clang !== undefined) opts.clangPath = path.resolve(io.cwd, values.clang as string);
+    if (arch !== undefined) opts.arch = arch as BpfArch;
+    if (values.vmlinux !== undefined) opts.vmlinuxHeaderDir = path.resolve(io.cwd, values.vmlinux as string);
+
+    const result = await compileBpf(opts);
+    const diagnostics: Diagnostic[] = [...result.diagnostics];
+    if (result.ok && result.object && values['no-lint'] !== true) {
+      const text = fs.readFileSync(source, 'utf8');
+      diagnostics.push(...lintFile({ file: source, text, object: result.object }, pageSize ? { pageSize } : {}));
+    }
+    const shown = diagnostics.map((d) => ({
+      ...d,
+      file: d.file === source ? file : displayPath(d.file, io.cwd),
+    }));
+    printDiagnostics(shown, format, io);
+    if (result.ok && result.objectPath) {
+      io.stderr(`built ${displayPath(result.objectPath, io.cwd)} in ${Math.round(result.durationMs)} ms\n`);
+    }
+    return !result.ok || diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  },
+};

@@ -1,0 +1,133 @@
+// The CLI as users run it: node dist/cli.js build|new|templates.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonDiagnostic } from '../../../core/diagnostics';
+import { copyFixture, lineOf, tempDir } from './helpers';
+
+const repo = path.resolve(__dirname, '../../..');
+const cli = path.join(repo, 'dist', 'cli.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function run(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  // Bundle first when the sources are newer than dist/cli.js (npm test builds it already).
+  const stale = !fs.existsSync(cli) || fs.statSync(cli).mtimeMs < Math.max(newestMtime(path.join(repo, 'cli')), newestMtime(path.join(repo, 'core')));
+  if (stale) execFileSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { cwd: repo, stdio: 'pipe' });
+});
+
+describe('ringbuf-studio templates', () => {
+  it('prints a table with name, min kernel and title', () => {
+    const r = run(['templates'], repo);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+MIN KERNEL\s+TITLE$/);
+    expect(lines.find((l) => l.startsWith('dynptr '))).toMatch(/^dynptr\s+5\.19\s+\S/);
+    expect(lines).toHaveLength(8);
+  });
+
+  it('--format json prints the manifests', () => {
+    const r = run(['templates', '--format', 'json'], repo);
+    expect(r.status).toBe(0);
+    const list = JSON.parse(r.stdout) as Array<{ name: string; main: string; minKernel: string }>;
+    expect(list.find((t) => t.name === 'execve')).toMatchObject({ main: 'execve.bpf.c', minKernel: '5.8' });
+  });
+
+  it('a bad option is a usage error (exit 2)', () => {
+    const r = run(['templates', '--colour'], repo);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('usage: ringbuf-studio templates');
+  });
+});
+
+describe('ringbuf-studio new + build', () => {
+  const tmp = tempDir('cli');
+  afterAll(() => tmp.cleanup());
+
+  it('new scaffolds, lists the files and the next steps', () => {
+    const r = run(['new', 'execve', 'myprog'], tmp.dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('myprog/execve.bpf.c');
+    expect(r.stdout).toContain('myprog/.vscode/c_cpp_properties.json');
+    expect(r.stdout).toContain('ringbuf-studio build myprog/execve.bpf.c');
+    expect(fs.existsSync(path.join(tmp.dir, 'myprog', 'execve.h'))).toBe(true);
+  });
+
+  it('new into the same folder refuses (exit 1) and names the files', () => {
+    const r = run(['new', 'execve', 'myprog'], tmp.dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/not overwriting existing files: .*execve\.bpf\.c/);
+  });
+
+  it('new with an unknown template lists the templates', () => {
+    const r = run(['new', 'nope', 'x'], tmp.dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('uprobe-readline');
+  });
+
+  it('build -o writes the object, prints nothing on stdout for a clean program, exit 0', () => {
+    const r = run(['build', 'myprog/execve.bpf.c', '-o', 'out/execve.bpf.o'], tmp.dir);
+    expect(r.stderr).toMatch(/built out\/execve\.bpf\.o in \d+ ms/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    const obj = fs.readFileSync(path.join(tmp.dir, 'out', 'execve.bpf.o'));
+    expect(obj.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  });
+
+  it('build --format json prints clang diagnostics like lint, exit 1 on error', () => {
+    const file = copyFixture('diagnostics.bpf.c', tmp.dir);
+    const text = fs.readFileSync(file, 'utf8');
+    const r = run(['build', 'diagnostics.bpf.c', '--format', 'json', '-o', 'd.o'], tmp.dir);
+    expect(r.status).toBe(1);
+    const diags = JSON.parse(r.stdout) as JsonDiagnostic[];
+    expect(diags.map((d) => [d.file, d.line, d.severity, d.code])).toEqual([
+      ['diagnostics.bpf.c', lineOf(text, 'MISSING_SEMI'), 'error', 'clang'],
+      ['diagnostics.bpf.c', lineOf(text, 'ASSIGN_IN_COND'), 'warning', '-Wparentheses'],
+    ]);
+    expect(Object.keys(diags[0] ?? {}).sort()).toEqual(['code', 'column', 'endColumn', 'endLine', 'file', 'line', 'message', 'severity']);
+    expect(fs.existsSync(path.join(tmp.dir, 'd.o'))).toBe(false);
+  });
+
+  it('build prints compiler-style lines in text mode', () => {
+    const r = run(['build', 'diagnostics.bpf.c', '-o', 'd.o'], tmp.dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^diagnostics\.bpf\.c:\d+:\d+: error: expected ';' at end of declaration \[clang\]$/m);
+  });
+
+  it('build runs the linter on the compiled program (a 1000-byte ring → RB002)', () => {
+    const src = fs.readFileSync(path.join(tmp.dir, 'myprog', 'execve.bpf.c'), 'utf8').replace('256 * 1024', '1000');
+    fs.writeFileSync(path.join(tmp.dir, 'odd.bpf.c'), src);
+    fs.copyFileSync(path.join(tmp.dir, 'myprog', 'execve.h'), path.join(tmp.dir, 'execve.h'));
+    const r = run(['build', 'odd.bpf.c', '--format', 'json', '-o', 'odd.o'], tmp.dir);
+    const diags = JSON.parse(r.stdout) as JsonDiagnostic[];
+    expect(diags).toEqual([expect.objectContaining({ file: 'odd.bpf.c', code: 'RB002', line: lineOf(src, '1000') })]);
+    expect(r.status).toBe(0);
+  });
+
+  it('build --clang with a missing path: the clear error, exit 1', () => {
+    const r = run(['build', 'myprog/execve.bpf.c', '--clang', '/nonexistent/clang'], tmp.dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('clang not found');
+    expect(r.stderr).toContain('apt-get install clang llvm');
+  });
+
+  it('build without a file is a usage error (exit 2)', () => {
+    const r = run(['build'], tmp.dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('no input file');
+  });
+});
