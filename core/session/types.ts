@@ -5,6 +5,12 @@
 export interface HelperExit {
   code: number | null;
   signal: string | null;
+  /**
+   * Set when the link to the target broke (SSH connection lost: keepalive timeout,
+   * sshd killed, network down) so the exit status is unknown; the remote helper
+   * sees EOF on stdin and detaches by itself. A person-readable reason.
+   */
+  connectionLost?: string;
 }
 
 /** A running `ringbuf-helper …` process on some target, with its stdio. */
