@@ -1,0 +1,135 @@
+// The bounded event store shared by both sides of the panel: raw batches as they
+// arrived (never one object per event), numbered by a global event sequence. The
+// oldest events are dropped first once more than maxEvents are held; a batch that
+// is only partly evicted stays until all of its events are gone (firstSeq says
+// which of its events still count).
+import type { WireBatch } from '../protocol/panel';
+
+export interface EventRef {
+  batch: WireBatch;
+  /** Record index inside the batch. */
+  index: number;
+}
+
+export class BatchStore {
+  private batches: WireBatch[] = [];
+  private head = 0;
+  /** Seq of the oldest event still held. */
+  firstSeq = 0;
+  /** Seq the next event gets. */
+  nextSeq = 0;
+
+  constructor(public maxEvents: number) {}
+
+  get size(): number {
+    return this.nextSeq - this.firstSeq;
+  }
+
+  get batchCount(): number {
+    return this.batches.length - this.head;
+  }
+
+  /** Appends a batch that already carries its seq (webview side, snapshot restore). */
+  append(batch: WireBatch): void {
+    if (batch.count === 0) return;
+    if (this.batchCount === 0 && this.size === 0) this.firstSeq = Math.max(this.firstSeq, batch.seq);
+    if (batch.seq < this.nextSeq) return; // already held (duplicate delivery)
+    this.batches.push(batch);
+    this.nextSeq = batch.seq + batch.count;
+    this.evict();
+  }
+
+  private evict(): void {
+    const min = this.nextSeq - this.maxEvents;
+    if (this.firstSeq < min) this.firstSeq = min;
+    while (this.head < this.batches.length) {
+      const b = this.batches[this.head] as WireBatch;
+      if (b.seq + b.count > this.firstSeq) break;
+      this.batches[this.head] = undefined as unknown as WireBatch;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.batches.length) {
+      this.batches = this.batches.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head < this.batches.length) {
+      const oldest = this.batches[this.head] as WireBatch;
+      if (oldest.seq > this.firstSeq) this.firstSeq = oldest.seq;
+    }
+  }
+
+  /**
+   * Replaces the content with a snapshot's batches (oldest first; the oldest may be
+   * partly evicted: events before `firstSeq` do not count).
+   */
+  restore(batches: readonly WireBatch[], firstSeq: number): void {
+    this.batches = [];
+    this.head = 0;
+    const start = batches[0]?.seq ?? firstSeq;
+    this.firstSeq = start;
+    this.nextSeq = start;
+    for (const b of batches) this.append(b);
+    this.firstSeq = Math.max(this.firstSeq, firstSeq);
+    if (this.nextSeq < firstSeq) this.nextSeq = firstSeq;
+  }
+
+  /** Forgets every event (seq numbering continues). */
+  clear(): void {
+    this.batches = [];
+    this.head = 0;
+    this.firstSeq = this.nextSeq;
+  }
+
+  /** Changes the bound (e.g. the setting changed); evicts at once when smaller. */
+  setMaxEvents(n: number): void {
+    this.maxEvents = Math.max(1, n);
+    this.evict();
+  }
+
+  /** The batch and record holding event `seq`, or undefined when not held. */
+  locate(seq: number): EventRef | undefined {
+    if (seq < this.firstSeq || seq >= this.nextSeq) return undefined;
+    let lo = this.head;
+    let hi = this.batches.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const b = this.batches[mid] as WireBatch;
+      if (seq < b.seq) hi = mid - 1;
+      else if (seq >= b.seq + b.count) lo = mid + 1;
+      else return { batch: b, index: seq - b.seq };
+    }
+    return undefined;
+  }
+
+  /** Held batches, oldest first. */
+  *eachBatch(): IterableIterator<WireBatch> {
+    for (let i = this.head; i < this.batches.length; i++) yield this.batches[i] as WireBatch;
+  }
+
+  /** Calls fn for every held event with seq in [from, to), oldest first. */
+  forEachEvent(from: number, to: number, fn: (batch: WireBatch, index: number, seq: number) => void): void {
+    const start = Math.max(from, this.firstSeq);
+    const end = Math.min(to, this.nextSeq);
+    if (start >= end) return;
+    for (let i = this.head; i < this.batches.length; i++) {
+      const b = this.batches[i] as WireBatch;
+      if (b.seq + b.count <= start) continue;
+      if (b.seq >= end) break;
+      const lo = Math.max(start, b.seq) - b.seq;
+      const hi = Math.min(end, b.seq + b.count) - b.seq;
+      for (let r = lo; r < hi; r++) fn(b, r, b.seq + r);
+    }
+  }
+
+  /** Batches for a snapshot: every held batch, oldest first. */
+  snapshotBatches(): WireBatch[] {
+    return this.batches.slice(this.head);
+  }
+}
+
+/** Copies a record batch's arrays so they do not pin a larger frame buffer. */
+export function compactBatch<T extends { data: Uint8Array; offsets: Uint32Array; lengths: Uint32Array; count: number }>(b: T): T {
+  const whole = (a: ArrayBufferView): boolean => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  if (whole(b.data) && whole(b.offsets) && whole(b.lengths) && b.offsets.length === b.count) return b;
+  return { ...b, data: b.data.slice(), offsets: b.offsets.slice(0, b.count), lengths: b.lengths.slice(0, b.count) };
+}

@@ -1,0 +1,54 @@
+// The bounded batch store both sides keep: eviction by events, lookup, snapshot restore.
+import { describe, expect, it } from 'vitest';
+import { BatchStore } from '../../../core/panel/store';
+import type { WireBatch } from '../../../core/protocol/panel';
+
+function batch(seq: number, count: number): WireBatch {
+  const data = new Uint8Array(count * 4);
+  const dv = new DataView(data.buffer);
+  for (let i = 0; i < count; i++) dv.setUint32(i * 4, seq + i, true);
+  return { seq, host: 'h', map: 'm', count, timeMs: 0, data, offsets: Uint32Array.from({ length: count }, (_, i) => i * 4), lengths: new Uint32Array(count).fill(4) };
+}
+const valueAt = (s: BatchStore, seq: number): number | undefined => {
+  const r = s.locate(seq);
+  return r ? new DataView(r.batch.data.buffer).getUint32(r.batch.offsets[r.index]!, true) : undefined;
+};
+
+describe('BatchStore', () => {
+  it('keeps the newest maxEvents events, dropping whole batches once fully evicted', () => {
+    const s = new BatchStore(25);
+    for (let i = 0; i < 10; i++) s.append(batch(i * 10, 10));
+    expect(s.size).toBe(25);
+    expect(s.firstSeq).toBe(75);
+    expect(s.batchCount).toBe(3); // 70–79 (partly), 80–89, 90–99
+    expect(valueAt(s, 74)).toBeUndefined();
+    expect(valueAt(s, 75)).toBe(75);
+    expect(valueAt(s, 99)).toBe(99);
+    const seen: number[] = [];
+    s.forEachEvent(0, 1000, (_b, _i, seq) => seen.push(seq));
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => 75 + i));
+  });
+
+  it('restores a snapshot whose oldest batch is partly evicted', () => {
+    const host = new BatchStore(25);
+    for (let i = 0; i < 10; i++) host.append(batch(i * 10, 10));
+    const view = new BatchStore(25);
+    view.restore(host.snapshotBatches(), host.firstSeq);
+    expect([view.firstSeq, view.nextSeq, view.size]).toEqual([75, 100, 25]);
+    expect(valueAt(view, 75)).toBe(75);
+    view.append(batch(100, 5));
+    expect([view.firstSeq, view.size, valueAt(view, 104)]).toEqual([80, 25, 104]);
+  });
+
+  it('clear forgets everything but keeps numbering', () => {
+    const s = new BatchStore(100);
+    s.append(batch(0, 10));
+    s.clear();
+    expect([s.size, s.firstSeq, s.nextSeq]).toEqual([0, 10, 10]);
+    s.append(batch(10, 3));
+    expect([s.size, valueAt(s, 12)]).toEqual([3, 12]);
+    const empty = new BatchStore(10);
+    empty.restore([], 42);
+    expect([empty.firstSeq, empty.nextSeq]).toEqual([42, 42]);
+  });
+});
