@@ -10,7 +10,8 @@ const files = fs.readdirSync(path.join(root, 'bench')).filter((f) => f.endsWith(
 const entry = [
   ...files.map((f, i) => `import * as m${i} from './${f.replace(/\.ts$/, '')}';`),
   `globalThis.BENCH_MODULES = {${files.map((f, i) => `${JSON.stringify(f)}: m${i}`).join(', ')}};`,
-  `import './run';`,
+  // require, not import: imports are hoisted above the assignment, and run.ts reads BENCH_MODULES on load
+  `require('./run');`,
 ].join('\n');
 await esbuild.build({
   stdin: { contents: entry, resolveDir: path.join(root, 'bench'), loader: 'ts' },

@@ -1,0 +1,767 @@
+// The helper ⇄ core wire protocol, version 1 (helper/PROTOCOL.md is the contract;
+// helper/src/protocol.h is the C mirror). Frames are `u32 length | u8 kind | payload`,
+// little-endian. JSON payloads use snake_case on the wire; this module converts
+// them to the camelCase types below, field by field, so a renamed field breaks here
+// and not silently somewhere downstream.
+import { StudioError } from '../util/errors';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest frame either side accepts (length field value). */
+export const MAX_FRAME = 64 * 1024 * 1024;
+
+/** Frame kinds. Helper → core below 0x80, core → helper from 0x80. */
+export const FrameKind = {
+  hello: 0x01,
+  log: 0x02,
+  loaded: 0x03,
+  events: 0x04,
+  stats: 0x05,
+  error: 0x06,
+  bye: 0x07,
+  load: 0x81,
+  start: 0x82,
+  stop: 0x83,
+  pause: 0x84,
+  resume: 0x85,
+} as const;
+
+/** Ring record header bits (the kernel's BPF_RINGBUF_* constants). */
+export const RECORD_BUSY = 0x80000000;
+export const RECORD_DISCARD = 0x40000000;
+export const RECORD_HEADER_SIZE = 8;
+const RECORD_LEN_MASK = 0x3fffffff;
+
+export interface HelloFeatures {
+  /** Program types the kernel can load, e.g. { tracepoint: true, lsm: false }. */
+  progTypes: Record<string, boolean>;
+  /** Attach kinds that really attach here (filled by `probe`; missing key = not probed). */
+  attach: Record<string, boolean>;
+  bpfLoop?: boolean;
+  dynptr?: boolean;
+}
+
+export interface Hello {
+  protocol: number;
+  helper: string;
+  kernel: string;
+  arch: string;
+  pageSize: number;
+  btf: boolean;
+  ringbuf: boolean;
+  pid: number;
+  uid: number;
+  features: HelloFeatures;
+}
+
+export interface LoadedMap {
+  name: string;
+  type: number;
+  typeName: string;
+  /** Effective size after libbpf's adjustments. */
+  maxEntries: number;
+  /** What the object or an override asked for, when it differs from maxEntries. */
+  requestedMaxEntries?: number;
+  keySize: number;
+  valueSize: number;
+  ringIndex?: number;
+}
+
+export interface RingInfo {
+  index: number;
+  name: string;
+  size: number;
+}
+
+export interface AttachError {
+  errno: number;
+  message: string;
+  /** Plain words: "kprobes are not available in this kernel (CONFIG_KPROBE_EVENTS)". */
+  reason: string;
+}
+
+export interface LoadedProgram {
+  name: string;
+  section: string;
+  type: string;
+  attachTarget: string;
+  attached: boolean;
+  error?: AttachError;
+}
+
+export interface Loaded {
+  maps: LoadedMap[];
+  rings: RingInfo[];
+  programs: LoadedProgram[];
+}
+
+export interface RingStats {
+  index: number;
+  name: string;
+  size: number;
+  records: number;
+  bytes: number;
+  producerPos: number;
+  consumerPos: number;
+  fill: number;
+}
+
+export interface DropCounter {
+  name: string;
+  map: string;
+  value: number;
+}
+
+export interface Stats {
+  timeMs: number;
+  paused: boolean;
+  rings: RingStats[];
+  counters: DropCounter[];
+}
+
+export type HelperErrorCode =
+  | 'protocol'
+  | 'object'
+  | 'map'
+  | 'verifier'
+  | 'load'
+  | 'attach'
+  | 'override'
+  | 'state'
+  | 'internal'
+  // Forward compatible: a newer helper may send codes this build does not know.
+  | (string & {});
+
+export interface HelperErrorInfo {
+  code: HelperErrorCode;
+  fatal: boolean;
+  errno?: number;
+  message: string;
+  hint?: string;
+  program?: string;
+  map?: string;
+  /** The full verifier log for code 'verifier'. */
+  log?: string;
+}
+
+export interface Bye {
+  reason: string;
+  signal?: string;
+  detached?: number;
+}
+
+export type LogLevel = 'warn' | 'info' | 'debug';
+
+export type HelperMessage =
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'log'; level: LogLevel; more: boolean; text: string }
+  | { kind: 'loaded'; loaded: Loaded }
+  | { kind: 'events'; ringIndex: number; count: number; timeNs: bigint; records: Uint8Array }
+  | { kind: 'stats'; stats: Stats }
+  | { kind: 'error'; error: HelperErrorInfo }
+  | { kind: 'bye'; bye: Bye };
+
+export interface LoadOptions {
+  /** The BPF ELF object. */
+  object: Uint8Array;
+  /** Attach every program (the attach list is then ignored). */
+  attachAll: boolean;
+  /** Program names to attach when attachAll is false. */
+  attach: string[];
+  /** Map name → max_entries, validated by the helper before load. */
+  overrides: Record<string, number>;
+  /** Verifier log level on failure (1 = default, 2 = verbose). */
+  logLevel?: number;
+}
+
+export type Command = 'start' | 'stop' | 'pause' | 'resume';
+
+/** Core → helper messages, decoded (used by tests that act as the helper). */
+export type CoreMessage = { kind: 'load'; load: LoadOptions } | { kind: Command };
+
+/** A malformed frame or payload. The stream it came from cannot be trusted any more. */
+export class ProtocolError extends StudioError {
+  constructor(message: string, detail?: string) {
+    super(`helper protocol: ${message}`, {
+      code: 'EPROTOCOL',
+      hint: 'the helper and the extension may be different versions; rebuild the helper (make -C helper) or reinstall the extension',
+      ...(detail === undefined ? {} : { detail }),
+    });
+    this.name = 'ProtocolError';
+  }
+}
+
+// ───────────────────────────── framing ─────────────────────────────
+
+/**
+ * Splits a byte stream into frames. Frames that lie wholly inside one pushed chunk
+ * are returned as views into it (no copy); a frame spanning chunks is assembled
+ * once into a buffer of its exact size. After an error every push throws again.
+ */
+class FrameSplitter<T> {
+  private readonly header = new Uint8Array(4);
+  private headerFilled = 0;
+  private body: Uint8Array | null = null;
+  private bodyFilled = 0;
+  private failure: ProtocolError | null = null;
+
+  constructor(private readonly decodeFrame: (frame: Uint8Array) => T) {}
+
+  push(chunk: Uint8Array): T[] {
+    if (this.failure) throw this.failure;
+    try {
+      return this.split(chunk);
+    } catch (err) {
+      this.failure = err instanceof ProtocolError ? err : new ProtocolError(`undecodable frame: ${String(err)}`);
+      throw this.failure;
+    }
+  }
+
+  /** True when no partial frame is buffered (a clean place for the stream to end). */
+  get idle(): boolean {
+    return this.body === null && this.headerFilled === 0;
+  }
+
+  private split(chunk: Uint8Array): T[] {
+    const out: T[] = [];
+    let off = 0;
+    const end = chunk.length;
+    while (off < end) {
+      if (this.body !== null) {
+        const n = Math.min(this.body.length - this.bodyFilled, end - off);
+        this.body.set(chunk.subarray(off, off + n), this.bodyFilled);
+        this.bodyFilled += n;
+        off += n;
+        if (this.bodyFilled === this.body.length) {
+          const frame = this.body;
+          this.body = null;
+          this.bodyFilled = 0;
+          out.push(this.decodeFrame(frame));
+        }
+        continue;
+      }
+      let length: number;
+      if (this.headerFilled === 0 && end - off >= 4) {
+        length = readU32(chunk, off);
+        off += 4;
+      } else {
+        const n = Math.min(4 - this.headerFilled, end - off);
+        this.header.set(chunk.subarray(off, off + n), this.headerFilled);
+        this.headerFilled += n;
+        off += n;
+        if (this.headerFilled < 4) break;
+        this.headerFilled = 0;
+        length = readU32(this.header, 0);
+      }
+      checkLength(length);
+      if (end - off >= length) {
+        out.push(this.decodeFrame(chunk.subarray(off, off + length)));
+        off += length;
+      } else {
+        this.body = new Uint8Array(length);
+        this.bodyFilled = 0;
+      }
+    }
+    return out;
+  }
+}
+
+function checkLength(length: number): void {
+  if (length === 0) throw new ProtocolError('frame with length 0');
+  if (length > MAX_FRAME) throw new ProtocolError(`frame of ${length} bytes exceeds the ${MAX_FRAME}-byte limit`);
+}
+
+/** Incremental decoder of helper → core frames. */
+export class FrameDecoder {
+  private readonly splitter = new FrameSplitter(decodeHelperFrame);
+  /** Feeds bytes; returns every message completed by them. Throws ProtocolError on malformed input. */
+  push(chunk: Uint8Array): HelperMessage[] {
+    return this.splitter.push(chunk);
+  }
+  /** True when no partial frame is buffered. */
+  get idle(): boolean {
+    return this.splitter.idle;
+  }
+}
+
+/** Incremental decoder of core → helper frames (for tests and tools that play the helper). */
+export class CoreFrameDecoder {
+  private readonly splitter = new FrameSplitter(decodeCoreFrame);
+  push(chunk: Uint8Array): CoreMessage[] {
+    return this.splitter.push(chunk);
+  }
+  get idle(): boolean {
+    return this.splitter.idle;
+  }
+}
+
+function frame(kind: number, payloadLength: number): { buf: Uint8Array; view: DataView; off: number } {
+  const buf = new Uint8Array(5 + payloadLength);
+  const view = new DataView(buf.buffer);
+  view.setUint32(0, 1 + payloadLength, true);
+  buf[4] = kind;
+  return { buf, view, off: 5 };
+}
+
+// ───────────────────────────── core → helper ─────────────────────────────
+
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeLoad(o: LoadOptions): Uint8Array {
+  const overrides = Object.entries(o.overrides).map(([name, value]) => {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      throw new StudioError(`max_entries override for map '${name}' must be an integer between 0 and 4294967295, got ${value}`);
+    }
+    return { name: utf8.encode(name), value };
+  });
+  const attach = o.attach.map((n) => utf8.encode(n));
+  for (const n of [...overrides.map((x) => x.name), ...attach]) {
+    if (n.length > 0xffff) throw new StudioError('a map or program name longer than 65535 bytes cannot be sent to the helper');
+  }
+  if (overrides.length > 0xffff || attach.length > 0xffff) throw new StudioError('too many overrides or attach names for one LOAD');
+  const size =
+    4 + 4 + 2 + overrides.reduce((s, x) => s + 2 + x.name.length + 4, 0) + 2 + attach.reduce((s, n) => s + 2 + n.length, 0) + o.object.length;
+  if (size + 1 > MAX_FRAME) throw new StudioError(`the BPF object is too large to send (${o.object.length} bytes; limit ${MAX_FRAME - 64} bytes)`);
+  const { buf, view } = frame(FrameKind.load, size);
+  let off = 5;
+  view.setUint32(off, o.attachAll ? 1 : 0, true);
+  view.setUint32(off + 4, o.logLevel ?? 1, true);
+  off += 8;
+  view.setUint16(off, overrides.length, true);
+  off += 2;
+  for (const x of overrides) {
+    view.setUint16(off, x.name.length, true);
+    buf.set(x.name, off + 2);
+    off += 2 + x.name.length;
+    view.setUint32(off, x.value, true);
+    off += 4;
+  }
+  view.setUint16(off, attach.length, true);
+  off += 2;
+  for (const n of attach) {
+    view.setUint16(off, n.length, true);
+    buf.set(n, off + 2);
+    off += 2 + n.length;
+  }
+  buf.set(o.object, off);
+  return buf;
+}
+
+export function encodeCommand(c: Command): Uint8Array {
+  return frame(FrameKind[c], 0).buf;
+}
+
+/** Decodes one core → helper frame body (`kind | payload`, without the length). */
+export function decodeCoreFrame(body: Uint8Array): CoreMessage {
+  const kind = body[0];
+  const payload = body.subarray(1);
+  switch (kind) {
+    case FrameKind.load:
+      return { kind: 'load', load: decodeLoadPayload(payload) };
+    case FrameKind.start:
+      return { kind: 'start' };
+    case FrameKind.stop:
+      return { kind: 'stop' };
+    case FrameKind.pause:
+      return { kind: 'pause' };
+    case FrameKind.resume:
+      return { kind: 'resume' };
+    default:
+      throw new ProtocolError(`unknown core frame kind 0x${(kind ?? 0).toString(16)}`);
+  }
+}
+
+function decodeLoadPayload(p: Uint8Array): LoadOptions {
+  const r = new Reader(p, 'LOAD');
+  const flags = r.u32();
+  const logLevel = r.u32();
+  const overrides: Record<string, number> = {};
+  for (let n = r.u16(); n > 0; n--) {
+    const name = r.str(r.u16());
+    overrides[name] = r.u32();
+  }
+  const attach: string[] = [];
+  for (let n = r.u16(); n > 0; n--) attach.push(r.str(r.u16()));
+  return { object: r.rest(), attachAll: (flags & 1) !== 0, attach, overrides, logLevel };
+}
+
+class Reader {
+  private off = 0;
+  private readonly view: DataView;
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly what: string,
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  private need(n: number): number {
+    if (this.off + n > this.buf.length) throw new ProtocolError(`${this.what} payload truncated at byte ${this.off}`);
+    const at = this.off;
+    this.off += n;
+    return at;
+  }
+  u16(): number {
+    return this.view.getUint16(this.need(2), true);
+  }
+  u32(): number {
+    return this.view.getUint32(this.need(4), true);
+  }
+  u64(): bigint {
+    return this.view.getBigUint64(this.need(8), true);
+  }
+  str(n: number): string {
+    const at = this.need(n);
+    return decodeUtf8(this.buf.subarray(at, at + n), this.what);
+  }
+  rest(): Uint8Array {
+    const at = this.off;
+    this.off = this.buf.length;
+    return this.buf.subarray(at);
+  }
+}
+
+function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    throw new ProtocolError(`${what} payload is not valid UTF-8`);
+  }
+}
+
+// ───────────────────────────── helper → core ─────────────────────────────
+
+const logLevels: readonly LogLevel[] = ['warn', 'info', 'debug'];
+
+/** Decodes one helper → core frame body (`kind | payload`, without the length). */
+export function decodeHelperFrame(body: Uint8Array): HelperMessage {
+  const kind = body[0];
+  const payload = body.subarray(1);
+  switch (kind) {
+    case FrameKind.hello:
+      return { kind: 'hello', hello: helloFromWire(parseJson(payload, 'HELLO')) };
+    case FrameKind.log: {
+      if (payload.length < 4) throw new ProtocolError('LOG payload shorter than its 4-byte header');
+      const level = logLevels[payload[0] ?? 0] ?? 'debug';
+      return { kind: 'log', level, more: ((payload[1] ?? 0) & 1) !== 0, text: decodeUtf8(payload.subarray(4), 'LOG') };
+    }
+    case FrameKind.loaded:
+      return { kind: 'loaded', loaded: loadedFromWire(parseJson(payload, 'LOADED')) };
+    case FrameKind.events: {
+      if (payload.length < 16) throw new ProtocolError('EVENTS payload shorter than its 16-byte header');
+      const view = new DataView(payload.buffer, payload.byteOffset, 16);
+      return {
+        kind: 'events',
+        ringIndex: view.getUint32(0, true),
+        count: view.getUint32(4, true),
+        timeNs: view.getBigUint64(8, true),
+        records: payload.subarray(16),
+      };
+    }
+    case FrameKind.stats:
+      return { kind: 'stats', stats: statsFromWire(parseJson(payload, 'STATS')) };
+    case FrameKind.error:
+      return { kind: 'error', error: errorFromWire(parseJson(payload, 'ERROR')) };
+    case FrameKind.bye:
+      return { kind: 'bye', bye: byeFromWire(parseJson(payload, 'BYE')) };
+    default:
+      throw new ProtocolError(`unknown helper frame kind 0x${(kind ?? 0).toString(16)}`);
+  }
+}
+
+/** Encodes a helper → core message (what the C helper sends; used by tests and fakes). */
+export function encodeHelperMessage(m: HelperMessage): Uint8Array {
+  switch (m.kind) {
+    case 'hello':
+      return jsonFrame(FrameKind.hello, helloToWire(m.hello));
+    case 'log': {
+      const text = utf8.encode(m.text);
+      const { buf } = frame(FrameKind.log, 4 + text.length);
+      buf[5] = logLevels.indexOf(m.level);
+      buf[6] = m.more ? 1 : 0;
+      buf.set(text, 9);
+      return buf;
+    }
+    case 'loaded':
+      return jsonFrame(FrameKind.loaded, loadedToWire(m.loaded));
+    case 'events': {
+      const { buf, view } = frame(FrameKind.events, 16 + m.records.length);
+      view.setUint32(5, m.ringIndex, true);
+      view.setUint32(9, m.count, true);
+      view.setBigUint64(13, m.timeNs, true);
+      buf.set(m.records, 21);
+      return buf;
+    }
+    case 'stats':
+      return jsonFrame(FrameKind.stats, statsToWire(m.stats));
+    case 'error':
+      return jsonFrame(FrameKind.error, errorToWire(m.error));
+    case 'bye':
+      return jsonFrame(FrameKind.bye, { reason: m.bye.reason, signal: m.bye.signal, detached: m.bye.detached });
+  }
+}
+
+function jsonFrame(kind: number, value: unknown): Uint8Array {
+  const json = utf8.encode(JSON.stringify(value));
+  const { buf } = frame(kind, json.length);
+  buf.set(json, 5);
+  return buf;
+}
+
+/**
+ * Walks an EVENTS span: skips DISCARD entries; returns payload offsets/lengths into
+ * `records`. `count` is the frame's record_count (discarded entries included).
+ */
+export function splitRecords(records: Uint8Array, count: number): { count: number; offsets: Uint32Array; lengths: Uint32Array } {
+  const cap = Math.min(count, Math.floor(records.length / RECORD_HEADER_SIZE));
+  if (cap < count) throw new ProtocolError(`EVENTS claims ${count} records but carries only ${records.length} bytes`);
+  const offsets = new Uint32Array(count);
+  const lengths = new Uint32Array(count);
+  let kept = 0;
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    if (off + RECORD_HEADER_SIZE > records.length) throw new ProtocolError(`EVENTS record ${i} header lies past the end of the batch`);
+    const header = readU32(records, off);
+    if (header & RECORD_BUSY) throw new ProtocolError(`EVENTS record ${i} is still marked busy`);
+    const len = header & RECORD_LEN_MASK;
+    const data = off + RECORD_HEADER_SIZE;
+    if (data + len > records.length) throw new ProtocolError(`EVENTS record ${i} (${len} bytes) runs past the end of the batch`);
+    if (!(header & RECORD_DISCARD)) {
+      offsets[kept] = data;
+      lengths[kept] = len;
+      kept++;
+    }
+    off = data + ((len + 7) & ~7);
+  }
+  return { count: kept, offsets: offsets.subarray(0, kept), lengths: lengths.subarray(0, kept) };
+}
+
+function readU32(b: Uint8Array, off: number): number {
+  return ((b[off] ?? 0) | ((b[off + 1] ?? 0) << 8) | ((b[off + 2] ?? 0) << 16) | ((b[off + 3] ?? 0) << 24)) >>> 0;
+}
+
+// ───────────────────────────── JSON payloads ─────────────────────────────
+
+type Json = Record<string, unknown>;
+
+function parseJson(payload: Uint8Array, what: string): Json {
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeUtf8(payload, what));
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    throw new ProtocolError(`${what} payload is not valid JSON`, String(err));
+  }
+  return obj(value, what);
+}
+
+function obj(v: unknown, what: string): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ProtocolError(`${what} is not a JSON object`);
+  return v as Json;
+}
+function arr(o: Json, key: string, what: string): unknown[] {
+  const v = o[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new ProtocolError(`${what}.${key} is not an array`);
+  return v;
+}
+function num(o: Json, key: string, what: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError(`${what}.${key} is missing or not a number`);
+  return v;
+}
+function optNum(o: Json, key: string, what: string): number | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : num(o, key, what);
+}
+function str(o: Json, key: string, what: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw new ProtocolError(`${what}.${key} is missing or not a string`);
+  return v;
+}
+function optStr(o: Json, key: string, what: string): string | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : str(o, key, what);
+}
+function bool(o: Json, key: string, what: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw new ProtocolError(`${what}.${key} is missing or not a boolean`);
+  return v;
+}
+function optBool(o: Json, key: string, what: string): boolean | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : bool(o, key, what);
+}
+function boolMap(v: unknown, what: string): Record<string, boolean> {
+  if (v === undefined) return {};
+  const o = obj(v, what);
+  const out: Record<string, boolean> = {};
+  for (const [k, x] of Object.entries(o)) if (typeof x === 'boolean') out[k] = x;
+  return out;
+}
+/** Copies only defined optional fields, so decoded objects compare equal to what was encoded. */
+function withOptional<T extends object>(base: T, extra: Record<string, unknown>): T {
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) (base as Record<string, unknown>)[k] = v;
+  return base;
+}
+
+function helloFromWire(o: Json): Hello {
+  const w = 'HELLO';
+  const f = o.features === undefined ? {} : obj(o.features, `${w}.features`);
+  return {
+    protocol: num(o, 'protocol', w),
+    helper: str(o, 'helper', w),
+    kernel: str(o, 'kernel', w),
+    arch: str(o, 'arch', w),
+    pageSize: num(o, 'page_size', w),
+    btf: bool(o, 'btf', w),
+    ringbuf: bool(o, 'ringbuf', w),
+    pid: num(o, 'pid', w),
+    uid: num(o, 'uid', w),
+    features: withOptional(
+      { progTypes: boolMap(f.prog_types, `${w}.features.prog_types`), attach: boolMap(f.attach, `${w}.features.attach`) },
+      { bpfLoop: optBool(f, 'bpf_loop', w), dynptr: optBool(f, 'dynptr', w) },
+    ),
+  };
+}
+function helloToWire(h: Hello): Json {
+  return {
+    protocol: h.protocol,
+    helper: h.helper,
+    kernel: h.kernel,
+    arch: h.arch,
+    page_size: h.pageSize,
+    btf: h.btf,
+    ringbuf: h.ringbuf,
+    pid: h.pid,
+    uid: h.uid,
+    features: { prog_types: h.features.progTypes, attach: h.features.attach, bpf_loop: h.features.bpfLoop, dynptr: h.features.dynptr },
+  };
+}
+
+function loadedFromWire(o: Json): Loaded {
+  const w = 'LOADED';
+  return {
+    maps: arr(o, 'maps', w).map((v) => {
+      const m = obj(v, `${w}.maps[]`);
+      const mw = `${w}.maps[]`;
+      return withOptional(
+        {
+          name: str(m, 'name', mw),
+          type: num(m, 'type', mw),
+          typeName: str(m, 'type_name', mw),
+          maxEntries: num(m, 'max_entries', mw),
+          keySize: num(m, 'key_size', mw),
+          valueSize: num(m, 'value_size', mw),
+        },
+        { requestedMaxEntries: optNum(m, 'requested_max_entries', mw), ringIndex: optNum(m, 'ring_index', mw) },
+      );
+    }),
+    rings: arr(o, 'rings', w).map((v) => {
+      const r = obj(v, `${w}.rings[]`);
+      const rw = `${w}.rings[]`;
+      return { index: num(r, 'index', rw), name: str(r, 'name', rw), size: num(r, 'size', rw) };
+    }),
+    programs: arr(o, 'programs', w).map((v) => {
+      const p = obj(v, `${w}.programs[]`);
+      const pw = `${w}.programs[]`;
+      const prog: LoadedProgram = {
+        name: str(p, 'name', pw),
+        section: str(p, 'section', pw),
+        type: str(p, 'type', pw),
+        attachTarget: optStr(p, 'attach_target', pw) ?? '',
+        attached: bool(p, 'attached', pw),
+      };
+      if (p.error !== undefined && p.error !== null) {
+        const e = obj(p.error, `${pw}.error`);
+        prog.error = { errno: num(e, 'errno', `${pw}.error`), message: str(e, 'message', `${pw}.error`), reason: str(e, 'reason', `${pw}.error`) };
+      }
+      return prog;
+    }),
+  };
+}
+function loadedToWire(l: Loaded): Json {
+  return {
+    maps: l.maps.map((m) => ({
+      name: m.name,
+      type: m.type,
+      type_name: m.typeName,
+      max_entries: m.maxEntries,
+      requested_max_entries: m.requestedMaxEntries,
+      key_size: m.keySize,
+      value_size: m.valueSize,
+      ring_index: m.ringIndex,
+    })),
+    rings: l.rings,
+    programs: l.programs.map((p) => ({
+      name: p.name,
+      section: p.section,
+      type: p.type,
+      attach_target: p.attachTarget,
+      attached: p.attached,
+      error: p.error,
+    })),
+  };
+}
+
+function statsFromWire(o: Json): Stats {
+  const w = 'STATS';
+  return {
+    timeMs: num(o, 'time_ms', w),
+    paused: bool(o, 'paused', w),
+    rings: arr(o, 'rings', w).map((v) => {
+      const r = obj(v, `${w}.rings[]`);
+      const rw = `${w}.rings[]`;
+      return {
+        index: num(r, 'index', rw),
+        name: str(r, 'name', rw),
+        size: num(r, 'size', rw),
+        records: num(r, 'records', rw),
+        bytes: num(r, 'bytes', rw),
+        producerPos: num(r, 'producer_pos', rw),
+        consumerPos: num(r, 'consumer_pos', rw),
+        fill: num(r, 'fill', rw),
+      };
+    }),
+    counters: arr(o, 'counters', w).map((v) => {
+      const c = obj(v, `${w}.counters[]`);
+      const cw = `${w}.counters[]`;
+      return { name: str(c, 'name', cw), map: str(c, 'map', cw), value: num(c, 'value', cw) };
+    }),
+  };
+}
+function statsToWire(s: Stats): Json {
+  return {
+    time_ms: s.timeMs,
+    paused: s.paused,
+    rings: s.rings.map((r) => ({
+      index: r.index,
+      name: r.name,
+      size: r.size,
+      records: r.records,
+      bytes: r.bytes,
+      producer_pos: r.producerPos,
+      consumer_pos: r.consumerPos,
+      fill: r.fill,
+    })),
+    counters: s.counters,
+  };
+}
+
+function errorFromWire(o: Json): HelperErrorInfo {
+  const w = 'ERROR';
+  return withOptional(
+    { code: str(o, 'code', w), fatal: optBool(o, 'fatal', w) ?? false, message: str(o, 'message', w) },
+    {
+      errno: optNum(o, 'errno', w),
+      hint: optStr(o, 'hint', w),
+      program: optStr(o, 'program', w),
+      map: optStr(o, 'map', w),
+      log: optStr(o, 'log', w),
+    },
+  );
+}
+function errorToWire(e: HelperErrorInfo): Json {
+  return { code: e.code, fatal: e.fatal, errno: e.errno, message: e.message, hint: e.hint, program: e.program, map: e.map, log: e.log };
+}
+
+function byeFromWire(o: Json): Bye {
+  const w = 'BYE';
+  return withOptional({ reason: str(o, 'reason', w) }, { signal: optStr(o, 'signal', w), detached: optNum(o, 'detached', w) });
+}

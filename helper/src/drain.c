@@ -1,0 +1,109 @@
+/* Our own BPF ringbuf consumer. The kernel exposes a ring as: page 0 = consumer_pos
+ * (we write it), page 1 = producer_pos (kernel writes it), then the data area mapped
+ * twice in a row, so any span [pos, pos + n) with n <= size is contiguous in memory.
+ * One drain = walk the committed prefix of headers (stop at BUSY), ship that span
+ * verbatim as one EVENTS frame, and advance consumer_pos once the frame is written. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "helper.h"
+
+int ring__map(struct ring *r, int fd, size_t size, size_t page_size)
+{
+	r->fd = fd;
+	r->size = size;
+	r->page_size = page_size;
+	r->consumer_page = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->consumer_page == MAP_FAILED) {
+		r->consumer_page = NULL;
+		return -errno;
+	}
+	r->producer_page = mmap(NULL, page_size + 2 * size, PROT_READ, MAP_SHARED, fd, (off_t)page_size);
+	if (r->producer_page == MAP_FAILED) {
+		int err = -errno;
+		r->producer_page = NULL;
+		ring__unmap(r);
+		return err;
+	}
+	r->data = (const uint8_t *)r->producer_page + page_size;
+	return 0;
+}
+
+void ring__unmap(struct ring *r)
+{
+	if (r->producer_page)
+		munmap(r->producer_page, r->page_size + 2 * r->size);
+	if (r->consumer_page)
+		munmap(r->consumer_page, r->page_size);
+	r->producer_page = r->consumer_page = NULL;
+	r->data = NULL;
+}
+
+uint64_t ring__consumer_pos(const struct ring *r)
+{
+	return r->consumer_page ? __atomic_load_n((uint64_t *)r->consumer_page, __ATOMIC_ACQUIRE) : 0;
+}
+
+uint64_t ring__producer_pos(const struct ring *r)
+{
+	return r->producer_page ? __atomic_load_n((uint64_t *)r->producer_page, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* Runs when the EVENTS frame is fully written: the records are delivered, free their space. */
+static void ring__commit(void *ctx, uint64_t new_pos)
+{
+	struct ring *r = ctx;
+	r->records += r->pending_records;
+	r->bytes += r->pending_bytes;
+	r->pending_records = r->pending_bytes = 0;
+	r->in_flight = false;
+	__atomic_store_n((uint64_t *)r->consumer_page, new_pos, __ATOMIC_RELEASE);
+}
+
+/* Queues one bounded batch. Returns 1 when a frame was queued, 0 when nothing is committed. */
+int ring__drain(struct ring *r, struct output *o)
+{
+	if (r->in_flight || !r->consumer_page)
+		return 0;
+	const uint64_t mask = r->size - 1;
+	const uint64_t cons = ring__consumer_pos(r);
+	const uint64_t prod = ring__producer_pos(r);
+	uint64_t pos = cons;
+	uint32_t count = 0;
+	uint64_t records = 0, bytes = 0;
+	while (pos < prod) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (pos & mask));
+		uint32_t len_flags = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		if (len_flags & RBS_RECORD_BUSY)
+			break;
+		uint64_t len = len_flags & ~(RBS_RECORD_BUSY | RBS_RECORD_DISCARD);
+		uint64_t step = (RBS_RECORD_HEADER_SIZE + len + 7) & ~7ull;
+		if (pos - cons + step > RBS_MAX_BATCH && count > 0)
+			break;
+		if (!(len_flags & RBS_RECORD_DISCARD)) {
+			records++;
+			bytes += len;
+		}
+		count++;
+		pos += step;
+	}
+	if (count == 0)
+		return 0;
+	if (records == 0) { /* only discarded entries: nothing to ship */
+		__atomic_store_n((uint64_t *)r->consumer_page, pos, __ATOMIC_RELEASE);
+		return 0;
+	}
+	struct rbs_events_header h = {
+		.ring_index = (uint32_t)r->index,
+		.record_count = count,
+		.time_ns = realtime_ns(),
+	};
+	r->pending_records = records;
+	r->pending_bytes = bytes;
+	int err = output_send_events(o, &h, r->data + (cons & mask), (size_t)(pos - cons), ring__commit, r, pos);
+	if (err)
+		return err;
+	r->in_flight = true;
+	return 1;
+}
