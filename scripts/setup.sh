@@ -57,3 +57,21 @@ fi
 log "building helper and bundles"
 if [[ -f helper/Makefile ]]; then make -s -C helper; fi
 node scripts/build.mjs
+
+# The UI tests and `npm run demo` drive a real VS Code (code-server) in Chromium.
+case "$profile" in
+  test | bench) bash scripts/install-code-server.sh ;;
+esac
+
+# bcc compiles at run time against kernel headers; this kernel ships none, so the
+# benchmark uses Debian's closest ones (see env-recipes) — only for `npm run bench`.
+if [[ $profile == bench && $(id -u) -eq 0 ]]; then
+  kdir="/lib/modules/$(uname -r)"
+  if [[ ! -e $kdir/build/Makefile ]]; then
+    dpkg-query -W -f='${Status}' linux-headers-amd64 2>/dev/null | grep -q 'install ok installed' ||
+      apt-get install -y -qq --no-install-recommends linux-headers-amd64 >/dev/null
+    hdr=$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -1)
+    common=$(ls -d /usr/src/linux-headers-*-common | sort -V | tail -1)
+    mkdir -p "$kdir" && ln -sfn "$hdr" "$kdir/build" && ln -sfn "$common" "$kdir/source"
+  fi
+fi

@@ -1,0 +1,122 @@
+// Ringbuf Studio against the tools a user would pick instead (issue 7): the seed's
+// Go stack (cilium/ebpf ringbuf.NewReader), bcc's Python front-end and bpftrace,
+// all on the same workload (bench/peers/). Our figure is records received, counted
+// and kept in the panel's host-side model (the bounded store the Live Events panel
+// reads) per second; every peer prints each record to a file on tmpfs.
+import { checkPrerequisite } from '../test/support/prereq';
+import type { Benchmark, Metric } from './metric';
+import { metric } from './metric';
+import { buildGoPeer, buildWorkload, measurePeer, measurePeerFirstEvent, mountDebugfs, peerSpecs, runGenerator, type PeerResult } from './peers/peers';
+import { startRun } from '../core/run';
+import { PanelModel } from '../core/panel/model';
+import { libbpfIncludeDir } from '../core/build/vmlinux';
+
+const WINDOW_S = Number(process.env.BENCH_PEER_WINDOW_S ?? 5);
+
+interface OursResult {
+  records: number;
+  dropped: number;
+  recordsPerS: number;
+}
+
+async function measureOurs(object: string, generator: string, windowS: number): Promise<OursResult> {
+  const model = new PanelModel(
+    { targets: ['local'], program: object, maps: [], programs: [], eventTypes: [], state: 'running', startTimeMs: Date.now() },
+    {},
+    { maxEvents: 1_000_000 },
+  );
+  let dropped = 0;
+  const handle = await startRun({
+    file: object,
+    targets: ['local'],
+    lint: false,
+    listeners: {
+      batch: (b) => model.pushBatch(b),
+      stats: (_t, s) => {
+        dropped = s.counters.filter((c) => /drop/.test(c.name)).reduce((a, c) => a + c.value, 0);
+      },
+    },
+  });
+  const before = handle.events;
+  const gen = runGenerator(generator, windowS);
+  await gen.done;
+  await new Promise((r) => setTimeout(r, 500));
+  const records = handle.events - before;
+  await handle.stop();
+  return { records, dropped, recordsPerS: records / windowS };
+}
+
+async function measureOursFirstEvent(object: string, generator: string): Promise<number> {
+  const gen = runGenerator(generator, 60);
+  try {
+    const t0 = performance.now();
+    let first = 0;
+    let resolveFirst: () => void = () => undefined;
+    const gotFirst = new Promise<void>((r) => (resolveFirst = r));
+    const handle = await startRun({
+      file: object,
+      targets: ['local'],
+      lint: false,
+      listeners: {
+        batch: () => {
+          if (!first) {
+            first = performance.now() - t0;
+            resolveFirst();
+          }
+        },
+      },
+    });
+    await Promise.race([gotFirst, new Promise((_, rej) => setTimeout(() => rej(new Error('no event within 30 s')), 30_000))]);
+    await handle.stop();
+    return first;
+  } finally {
+    gen.child.kill('SIGKILL');
+    await gen.done;
+  }
+}
+
+export const benchmark: Benchmark = {
+  name: 'peers',
+  async run(log) {
+    const missing = checkPrerequisite('bpf');
+    if (missing) throw new Error(`needs the real kernel: ${missing}`);
+    mountDebugfs();
+    const { object, generator } = buildWorkload(libbpfIncludeDir());
+    const goBin = buildGoPeer();
+    const peers = peerSpecs(object, goBin);
+
+    log(`ours: ${WINDOW_S} s window`);
+    const ours = await measureOurs(object, generator, WINDOW_S);
+    log(`ours: ${ours.records} records, ${ours.dropped} dropped`);
+    const results: PeerResult[] = [];
+    for (const spec of peers) {
+      log(`${spec.name}: ${WINDOW_S} s window`);
+      const r = await measurePeer(spec, generator, WINDOW_S);
+      const firstEventMs = await measurePeerFirstEvent(spec, generator);
+      log(`${spec.name}: ${r.records} records, dropped ${r.dropped ?? '?'}, first event ${firstEventMs.toFixed(0)} ms`);
+      results.push({ ...r, firstEventMs });
+    }
+    const oursFirst = await measureOursFirstEvent(object, generator);
+    log(`ours: first event ${oursFirst.toFixed(0)} ms`);
+
+    const metrics: Metric[] = [];
+    for (const r of results) {
+      metrics.push(
+        metric(`peer_${r.name}`, ours.recordsPerS, 'records/s', r.recordsPerS,
+          `ours (kept in the panel store, ${ours.dropped} dropped) vs ${r.name} printing each record (${r.dropped ?? '?'} dropped); ratio = ours/theirs`),
+      );
+      if (r.firstEventMs !== null) {
+        // Lower is better: ratio = theirs/ours so > 1 means we are faster.
+        metrics.push({
+          name: `first_event_vs_${r.name}`,
+          value: oursFirst,
+          unit: 'ms',
+          baseline: r.firstEventMs,
+          ratio: r.firstEventMs / oursFirst,
+          note: `run → first event from a compiled object, ours vs ${r.name} (ratio = theirs/ours, > 1 is faster)`,
+        });
+      }
+    }
+    return metrics;
+  },
+};
