@@ -1,0 +1,166 @@
+// `ringbuf-studio lint <file.bpf.c|file.o> [--page-size N] [--format json]` — the
+// ringbuf linter on the command line. Output and exit code are fixed in design.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { formatDiagnostic, toJsonDiagnostic, type Diagnostic } from '../../core/diagnostics';
+import { compileBpf } from '../../core/build/build';
+import { lintFile, type LintOptions } from '../../core/lint/index';
+import { describeError, StudioError } from '../../core/util/errors';
+
+const usage = `usage: ringbuf-studio lint <file.bpf.c|file.o>... [options]
+
+Checks BPF ring buffer usage: map sizes, helper/map mismatches, reserve/submit
+pairing, record sizes. A .c file is checked from its source and, compiled with
+clang, from its object (authoritative values: macros, headers and -D expanded);
+a .o file from the object only.
+
+options:
+  --page-size N       target page size in bytes (default 4096; arm64 may use 16384 or 65536)
+  --kernel RELEASE    target kernel release, e.g. 5.15.0, to check feature availability
+  --object FILE.o     use this compiled object of the (single) .c file instead of compiling it
+  --no-compile        check the source only (fast; no clang needed)
+  --format json|text  json prints [{file,line,column,endLine,endColumn,severity,code,message}]
+
+exit status: 1 if any error was reported, 0 otherwise, 2 for bad arguments.`;
+
+interface LintArgs {
+  files: string[];
+  format: 'text' | 'json';
+  object?: string;
+  compile: boolean;
+  opts: LintOptions;
+}
+
+function parseArgs(argv: string[]): LintArgs {
+  const out: LintArgs = { files: [], format: 'text', compile: true, opts: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new CliUsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--page-size': {
+        const raw = value();
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < 1024 || !Number.isInteger(Math.log2(n))) {
+          throw new CliUsageError(`--page-size ${raw}: expected a power of two such as 4096, 16384 or 65536`);
+        }
+        out.opts.pageSize = n;
+        break;
+      }
+      case '--kernel':
+        out.opts.kernelRelease = value();
+        if (!/^\d+\.\d+/.test(out.opts.kernelRelease)) throw new CliUsageError(`--kernel ${out.opts.kernelRelease}: expected a release like 5.15.0`);
+        break;
+      case '--object':
+        out.object = value();
+        break;
+      case '--no-compile':
+        out.compile = false;
+        break;
+      case '--format': {
+        const f = value();
+        if (f !== 'json' && f !== 'text') throw new CliUsageError(`--format ${f}: expected json or text`);
+        out.format = f;
+        break;
+      }
+      default:
+        if (a.startsWith('-')) throw new CliUsageError(`unknown option ${a}`);
+        out.files.push(a);
+    }
+  }
+  if (out.files.length === 0) throw new CliUsageError('no input file');
+  if (out.object && out.files.length !== 1) throw new CliUsageError('--object goes with exactly one source file');
+  return out;
+}
+
+function readInput(file: string, cwd: string): Buffer {
+  const full = path.resolve(cwd, file);
+  try {
+    return fs.readFileSync(full);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StudioError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code)}`, {
+      hint: 'pass a BPF C source (prog.bpf.c) or a compiled object (prog.bpf.o)',
+      code: 'ELINTINPUT',
+      cause: err,
+    });
+  }
+}
+
+/** An ELF file starts with \x7fELF; anything else is treated as C source. */
+function isElf(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+}
+
+/**
+ * Compiles a source for the object layer into a scratch directory. A file that does not
+ * compile is still linted from its source; the note says why the object checks did not run.
+ */
+async function compileForLint(file: string, io: CliIo): Promise<Uint8Array | undefined> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringbuf-studio-lint-'));
+  try {
+    const result = await compileBpf({ file, outFile: path.join(dir, 'lint.bpf.o'), signal: io.signal });
+    if (result.ok && result.object) return result.object;
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+    io.stderr(`note: ${path.relative(io.cwd, file) || file} does not compile (${errors} clang error${errors === 1 ? '' : 's'}; see ringbuf-studio build); only the source checks ran\n`);
+  } catch (err) {
+    if (io.signal.aborted) throw err;
+    io.stderr(`note: ${path.relative(io.cwd, file) || file} was not compiled (${describeError(err).replace(/\n\s*/g, '; ')}); only the source checks ran\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return undefined;
+}
+
+export async function lintPaths(args: { files: string[]; object?: string; compile?: boolean; opts: LintOptions }, io: CliIo): Promise<Diagnostic[]> {
+  const all: Diagnostic[] = [];
+  for (const file of args.files) {
+    const bytes = readInput(file, io.cwd);
+    if (isElf(bytes)) {
+      all.push(...lintFile({ file, object: new Uint8Array(bytes) }, args.opts));
+      continue;
+    }
+    let object: Uint8Array | undefined = args.object ? new Uint8Array(readInput(args.object, io.cwd)) : undefined;
+    if (object && !isElf(object)) {
+      throw new StudioError(`${args.object} is not a compiled BPF object (no ELF header)`, {
+        hint: 'build it first: ringbuf-studio build prog.bpf.c -o prog.bpf.o',
+        code: 'ELINTINPUT',
+      });
+    }
+    if (!object && args.compile !== false) object = await compileForLint(path.resolve(io.cwd, file), io);
+    all.push(...lintFile(object ? { file, text: bytes.toString('utf8'), object } : { file, text: bytes.toString('utf8') }, args.opts));
+  }
+  return all;
+}
+
+export function printDiagnostics(diags: Diagnostic[], format: 'text' | 'json', io: CliIo): void {
+  if (format === 'json') {
+    io.stdout(JSON.stringify(diags.map(toJsonDiagnostic), null, 2) + '\n');
+    return;
+  }
+  for (const d of diags) io.stdout(formatDiagnostic(d) + '\n');
+  const errors = diags.filter((d) => d.severity === 'error').length;
+  const warnings = diags.filter((d) => d.severity === 'warning').length;
+  if (errors + warnings > 0) {
+    const parts = [errors && `${errors} error${errors === 1 ? '' : 's'}`, warnings && `${warnings} warning${warnings === 1 ? '' : 's'}`].filter(Boolean);
+    io.stderr(`${parts.join(' and ')} generated.\n`);
+  }
+}
+
+export const lintCommand: CliCommand = {
+  name: 'lint',
+  summary: 'check ring buffer usage in a BPF C file or object',
+  usage,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const args = parseArgs(argv);
+    const diags = await lintPaths(args, io);
+    printDiagnostics(diags, args.format, io);
+    return diags.some((d) => d.severity === 'error') ? 1 : 0;
+  },
+};
