@@ -1,0 +1,209 @@
+// The Targets view: `local`, hosts from ~/.ssh/config and `ringbufStudio.targets`.
+// Selecting a target probes it and shows what it can do as child items.
+import * as vscode from 'vscode';
+import * as core from './coreApi';
+import { readConfig } from './config';
+import type { Log } from './log';
+import { isAbort, withCancellableProgress } from './progress';
+import type { StatusIndicator } from './status';
+
+export const defaultPageSize = 4096;
+
+interface TargetEntry {
+  name: string;
+  detail: string;
+  origin: 'local' | 'ssh-config' | 'settings';
+}
+
+type ProbeState = { kind: 'unknown' } | { kind: 'probing' } | { kind: 'ok'; facts: core.TargetFacts } | { kind: 'failed'; message: string };
+
+type Node = { kind: 'target'; entry: TargetEntry } | { kind: 'fact'; label: string; description: string; icon: string; tooltip?: string };
+
+export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly selectionChanged = new vscode.EventEmitter<string>();
+  /** Fires with the target name when the selected target or its facts change. */
+  readonly onDidChangeSelection = this.selectionChanged.event;
+  private readonly probes = new Map<string, ProbeState>();
+  private entries: TargetEntry[] = [{ name: 'local', detail: 'this machine', origin: 'local' }];
+  private selectedName: string;
+  private readonly view: vscode.TreeView<Node>;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly log: Log,
+    private readonly status: StatusIndicator,
+    private readonly callbacks: core.ConnectCallbacks,
+  ) {
+    this.selectedName = readConfig().defaultTarget;
+    this.status.setTarget(this.selectedName);
+    this.view = vscode.window.createTreeView('ringbufStudio.targets', { treeDataProvider: this, showCollapseAll: false });
+    this.disposables.push(
+      this.view,
+      this.changed,
+      this.selectionChanged,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('ringbufStudio.targets')) void this.refresh();
+        if (e.affectsConfiguration('ringbufStudio.pageSize')) this.selectionChanged.fire(this.selectedName);
+      }),
+    );
+    void this.refresh();
+  }
+
+  get selected(): string {
+    return this.selectedName;
+  }
+
+  /** The page size the linter should use: setting → the selected target's probe → 4096. */
+  pageSize(): number {
+    const override = readConfig().pageSize;
+    if (override) return override;
+    const p = this.probes.get(this.selectedName);
+    return p?.kind === 'ok' ? p.facts.pageSize : defaultPageSize;
+  }
+
+  facts(name: string): core.TargetFacts | undefined {
+    const p = this.probes.get(name);
+    return p?.kind === 'ok' ? p.facts : undefined;
+  }
+
+  async refresh(): Promise<void> {
+    const list: TargetEntry[] = [{ name: 'local', detail: 'this machine', origin: 'local' }];
+    try {
+      for (const h of await core.listSshHosts()) list.push({ name: h.name, detail: h.detail, origin: 'ssh-config' });
+    } catch (err) {
+      this.log.error('read ~/.ssh/config', err);
+    }
+    for (const t of readConfig().targets) {
+      if (list.some((e) => e.name === t.name)) continue;
+      list.push({ name: t.name, detail: `${t.user ? `${t.user}@` : ''}${t.host}${t.port ? `:${t.port}` : ''}`, origin: 'settings' });
+    }
+    this.entries = list;
+    this.changed.fire(undefined);
+  }
+
+  /** Makes `name` the target of Run and of lint settings, then probes it. */
+  async select(name: string): Promise<void> {
+    this.selectedName = name;
+    this.status.setTarget(name);
+    this.log.info(`target: ${name}`);
+    this.selectionChanged.fire(name);
+    this.changed.fire(undefined);
+    await this.probe(name);
+  }
+
+  async probe(name: string): Promise<core.TargetFacts | undefined> {
+    this.probes.set(name, { kind: 'probing' });
+    this.changed.fire(undefined);
+    try {
+      const facts = await withCancellableProgress(`Ringbuf Studio: probing ${name}`, (signal) => {
+        const cfg = readConfig();
+        return core.probeTarget({ target: name, callbacks: this.callbacks, signal, helperPath: cfg.helperPath, extraTargets: cfg.targets });
+      });
+      this.probes.set(name, { kind: 'ok', facts });
+      this.log.info(`probe ${name}: ${facts.kernelRelease} ${facts.arch}, page size ${facts.pageSize}, BTF ${facts.btf ? 'yes' : 'no'}, ringbuf ${facts.ringbuf ? 'yes' : 'no'}`);
+      if (!facts.ringbuf) {
+        void vscode.window.showWarningMessage(`Ringbuf Studio: ${name} runs kernel ${facts.kernelRelease}, which has no BPF ring buffer (needs Linux ≥ 5.8).`);
+      }
+      return facts;
+    } catch (err) {
+      if (isAbort(err)) {
+        this.probes.set(name, { kind: 'unknown' });
+        return undefined;
+      }
+      const line = this.log.error(`probe ${name}`, err);
+      this.probes.set(name, { kind: 'failed', message: line });
+      await this.log.notifyError(`probe ${name}`, err);
+      return undefined;
+    } finally {
+      this.changed.fire(undefined);
+      if (name === this.selectedName) this.selectionChanged.fire(name);
+    }
+  }
+
+  /** QuickPick over every known target; returns the chosen name. */
+  async pick(placeHolder: string): Promise<string | undefined> {
+    await this.refresh();
+    const items: (vscode.QuickPickItem & { name: string })[] = this.entries.map((e) => ({
+      name: e.name,
+      label: e.name,
+      description: e.detail,
+      detail: e.name === this.selectedName ? 'selected' : undefined,
+    }));
+    items.push({ name: '', label: '$(add) Other host…', description: 'user@host[:port]' });
+    const choice = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
+    if (!choice) return undefined;
+    if (choice.name) return choice.name;
+    return this.askHost();
+  }
+
+  /** Several targets at once (events merged, each with its host): a multi-select over the known ones. */
+  async pickMany(placeHolder: string): Promise<string[] | undefined> {
+    await this.refresh();
+    const items = this.entries.map((e) => ({ name: e.name, label: e.name, description: e.detail }));
+    const chosen = await vscode.window.showQuickPick(items, { placeHolder, canPickMany: true, matchOnDescription: true });
+    return chosen?.length ? chosen.map((c) => c.name) : undefined;
+  }
+
+  private async askHost(): Promise<string | undefined> {
+    const typed = await vscode.window.showInputBox({
+      prompt: 'SSH target: an alias from ~/.ssh/config or user@host[:port]',
+      validateInput: (v) => (/^[\w.@:[\]-]+$/.test(v.trim()) ? undefined : 'letters, digits, ".", "-", "_", "@", ":" only'),
+    });
+    return typed?.trim() || undefined;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'fact') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.description = node.description;
+      item.iconPath = new vscode.ThemeIcon(node.icon);
+      if (node.tooltip) item.tooltip = node.tooltip;
+      return item;
+    }
+    const e = node.entry;
+    const probe = this.probes.get(e.name) ?? { kind: 'unknown' };
+    const item = new vscode.TreeItem(e.name, probe.kind === 'ok' || probe.kind === 'failed' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    // The id carries the probe state so a finished probe re-renders the item expanded (VS Code keeps collapse state per id).
+    item.id = `target:${e.name}:${probe.kind}`;
+    item.contextValue = 'target';
+    item.description = (e.name === this.selectedName ? '● ' : '') + e.detail;
+    item.iconPath = new vscode.ThemeIcon(probe.kind === 'probing' ? 'sync~spin' : probe.kind === 'failed' ? 'error' : e.origin === 'local' ? 'vm' : 'remote');
+    item.tooltip = `${e.name} (${e.detail})${e.name === this.selectedName ? ' — selected' : ''}\nClick to select and probe.`;
+    item.command = { command: 'ringbufStudio.selectTarget', title: 'Select Target', arguments: [e.name] };
+    return item;
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) return this.entries.map((entry) => ({ kind: 'target', entry }));
+    if (node.kind !== 'target') return [];
+    const probe = this.probes.get(node.entry.name) ?? { kind: 'unknown' };
+    switch (probe.kind) {
+      case 'unknown':
+        return [{ kind: 'fact', label: 'not probed yet', description: 'select to probe', icon: 'circle-outline' }];
+      case 'probing':
+        return [{ kind: 'fact', label: 'probing…', description: '', icon: 'sync~spin' }];
+      case 'failed':
+        return [{ kind: 'fact', label: 'probe failed', description: probe.message, icon: 'error', tooltip: probe.message }];
+      case 'ok': {
+        const f = probe.facts;
+        const facts: Node[] = [
+          { kind: 'fact', label: 'kernel', description: f.kernelRelease, icon: 'chip' },
+          { kind: 'fact', label: 'arch', description: f.arch, icon: 'circuit-board' },
+          { kind: 'fact', label: 'page size', description: String(f.pageSize), icon: 'symbol-ruler' },
+          { kind: 'fact', label: 'BTF', description: f.btf ? 'yes' : 'no — CO-RE programs cannot load', icon: f.btf ? 'check' : 'warning' },
+          { kind: 'fact', label: 'ring buffer', description: f.ringbuf ? 'yes' : 'no (needs Linux ≥ 5.8)', icon: f.ringbuf ? 'check' : 'warning' },
+        ];
+        for (const a of f.attachTypes) {
+          facts.push({ kind: 'fact', label: a.name, description: a.ok ? 'attaches' : (a.reason ?? 'not available'), icon: a.ok ? 'check' : 'circle-slash', tooltip: a.reason });
+        }
+        return facts;
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# npm run package → ringbuf-studio-<version>.vsix: the bundled extension, CLI and
+# webview, libbpf headers (dist/include/bpf), the helper binaries (dist/helper/),
+# the BPF templates, README and LICENSE. Installs into VS Code and code-server.
+#   scripts/package.sh [--no-build] [-o out.vsix]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=1
+out=""
+while (($#)); do
+  case "$1" in
+    --no-build) build=0 ;;
+    -o) out="$2"; shift ;;
+    *) echo "package: unknown argument '$1' (use --no-build, -o FILE)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '\033[1mpackage:\033[0m %s\n' "$*"; }
+
+name="$(node -p 'require("./package.json").name')"
+version="$(node -p 'require("./package.json").version')"
+out="${out:-$name-$version.vsix}"
+
+if ((build)); then
+  log "building bundles"
+  node scripts/build.mjs
+  log "building the helper (x86_64; aarch64 when the cross toolchain is installed)"
+  make -s -C helper
+  if command -v aarch64-linux-gnu-gcc >/dev/null; then
+    make -s -C helper aarch64 || echo "package: warning: aarch64 helper did not build; the package runs only on x86_64 targets" >&2
+  fi
+fi
+
+# `make -C helper` puts the static helpers into dist/helper/ringbuf-helper-<arch>.
+[[ -f dist/extension.js ]] || { echo "package: dist/extension.js missing: run node scripts/build.mjs" >&2; exit 1; }
+shopt -s nullglob
+helpers=(dist/helper/ringbuf-helper-*)
+shopt -u nullglob
+if ((${#helpers[@]} == 0)); then
+  echo "package: no helper binary in dist/helper/ (make -C helper); refusing to build a package that cannot run programs" >&2
+  exit 1
+fi
+chmod 0755 "${helpers[@]}"
+
+log "vsce package → $out"
+# Relative links in the README stay relative (no public repository URL to rewrite them to).
+npx --yes @vscode/vsce@3 package --no-dependencies --allow-missing-repository --no-rewrite-relative-links \
+  -o "$out" </dev/null
+size=$(stat -c %s "$out")
+log "$out: $((size / 1024)) KiB"
+unzip -l "$out" | awk 'NR>3 && $4 ~ /^extension\// {print $4}' | sed 's|^extension/||' |
+  awk -F/ '{d=$1; if (NF>2) d=$1"/"$2; c[d]++} END {for (k in c) printf "  %-32s %d file(s)\n", k, c[k]}' | sort
