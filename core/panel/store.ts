@@ -130,6 +130,9 @@ export class BatchStore {
 /** Copies a record batch's arrays so they do not pin a larger frame buffer. */
 export function compactBatch<T extends { data: Uint8Array; offsets: Uint32Array; lengths: Uint32Array; count: number }>(b: T): T {
   const whole = (a: ArrayBufferView): boolean => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
-  if (whole(b.data) && whole(b.offsets) && whole(b.lengths) && b.offsets.length === b.count) return b;
-  return { ...b, data: b.data.slice(), offsets: b.offsets.slice(0, b.count), lengths: b.lengths.slice(0, b.count) };
+  // A Node Buffer is a Uint8Array subclass: VS Code's postMessage does not pass it as a
+  // typed array, and Buffer#slice is a view, not a copy. Always end with plain arrays.
+  const plain = b.data.constructor === Uint8Array;
+  if (plain && whole(b.data) && whole(b.offsets) && whole(b.lengths) && b.offsets.length === b.count) return b;
+  return { ...b, data: new Uint8Array(b.data), offsets: b.offsets.slice(0, b.count), lengths: b.lengths.slice(0, b.count) };
 }

@@ -1,6 +1,6 @@
 // The bounded batch store both sides keep: eviction by events, lookup, snapshot restore.
 import { describe, expect, it } from 'vitest';
-import { BatchStore } from '../../../core/panel/store';
+import { BatchStore, compactBatch } from '../../../core/panel/store';
 import type { WireBatch } from '../../../core/protocol/panel';
 
 function batch(seq: number, count: number): WireBatch {
@@ -50,5 +50,17 @@ describe('BatchStore', () => {
     const empty = new BatchStore(10);
     empty.restore([], 42);
     expect([empty.firstSeq, empty.nextSeq]).toEqual([42, 42]);
+  });
+});
+
+describe('compactBatch', () => {
+  it('turns a Node Buffer view into a plain, independent Uint8Array (what VS Code postMessage can carry)', () => {
+    const frame = Buffer.from([9, 9, 1, 2, 3, 4, 9, 9]);
+    const view = frame.subarray(2, 6);
+    const out = compactBatch({ count: 1, data: view, offsets: Uint32Array.of(0), lengths: Uint32Array.of(4) });
+    expect(out.data.constructor).toBe(Uint8Array);
+    expect([...out.data]).toEqual([1, 2, 3, 4]);
+    frame[2] = 77; // the frame buffer is reused: the stored batch must not change
+    expect(out.data[0]).toBe(1);
   });
 });
