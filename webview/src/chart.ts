@@ -97,7 +97,7 @@ export class RateChart {
         ...this.size(),
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] /* ≥ 1 min span: with few samples uPlot would spread the axis over years */ }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
         axes: [axis, { ...axis, size: 60, values: (_u, vals) => vals.map((v) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v))) }],
         series: [
           {},
