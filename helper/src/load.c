@@ -466,8 +466,16 @@ int session__load(struct session *s, const uint8_t *payload, size_t len)
 			bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, q.override_names[i]),
 						 q.override_values[i]);
 		struct bpf_map *m;
-		bpf_object__for_each_map(m, obj)
+		bpf_object__for_each_map(m, obj) {
 			bpf_map__set_pin_path(m, NULL); /* never pin: nothing may outlive the helper */
+			/* `__type(value, struct X)` on a ringbuf map declares the event type for tools
+			 * (cilium/ebpf >= 0.17 style); the kernel wants key and value size 0. */
+			if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF &&
+			    (bpf_map__key_size(m) || bpf_map__value_size(m))) {
+				bpf_map__set_key_size(m, 0);
+				bpf_map__set_value_size(m, 0);
+			}
+		}
 
 		size_t i = 0;
 		struct bpf_program *p;
