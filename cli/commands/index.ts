@@ -1,4 +1,11 @@
 import type { CliCommand } from '../command';
+import { lintCommand } from './lint';
+import { buildCommand } from './build';
+import { newCommand } from './new';
+import { templatesCommand } from './templates';
+import { runCommand } from './run';
+import { probeCommand } from './probe';
+import { vmlinuxCommand } from './vmlinux';
 
 // Add new subcommands here (one import + one entry).
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand];

@@ -1,0 +1,6 @@
+// The run orchestrator: build → connect → lint → load → stream, on one or more targets.
+export { startRun, kernelProblem, RunError } from './run';
+export type { RunEnd, RunEndReason, RunHandle, RunListeners, RunOptions, RunStage, RunState, RunTarget } from './run';
+export { parseOverride, validateOverrides, nearestValidRingSizes } from './overrides';
+export { analyzeVerifierLog, attachDiagnostic, findMapLine, findSectionLine, loadErrorDiagnostic, verifierDiagnostic, verifierLogExcerpt } from './verifier';
+export type { SourceContext, VerifierFailure } from './verifier';

@@ -1,0 +1,401 @@
+// One `ringbuf-helper serve` conversation over any HelperProcess (local child,
+// SSH channel): HELLO → LOAD → START/PAUSE/RESUME → STOP → BYE. Records arrive as
+// batches (many per frame) — never one callback per event. A closed session is a
+// normal outcome with a reason, not an exception.
+import type { Diagnostic } from '../diagnostics';
+import {
+  encodeCommand,
+  encodeLoad,
+  FrameDecoder,
+  splitRecords,
+  type Bye,
+  type Command,
+  type Hello,
+  type HelperErrorInfo,
+  type HelperMessage,
+  type Loaded,
+  type LoadedProgram,
+  type LoadOptions,
+  type LogLevel,
+  type Stats,
+} from '../protocol/helper';
+import { attachDiagnostic, loadErrorDiagnostic, type SourceContext } from '../run/verifier';
+import { StudioError, messageOf } from '../util/errors';
+import type { HelperExit, HelperProcess, RecordBatch } from './types';
+
+export type CloseReason =
+  /** We asked it to stop (STOP, or stdin EOF from terminate) and it did. */
+  | 'stopped'
+  /** The helper exited on its own (fatal error, signal, crash). */
+  | 'helper-exited'
+  /** The link to the target broke (SSH); the remote helper detaches by itself. */
+  | 'connection-lost';
+
+export interface SessionClosed {
+  reason: CloseReason;
+  /** One line for a person, e.g. "helper exited with code 1: …". */
+  message: string;
+  exit?: HelperExit;
+  bye?: Bye;
+  /** The fatal ERROR that ended it, if any. */
+  error?: HelperErrorInfo;
+  /** The helper's stderr tail (last resort text). */
+  stderr?: string;
+}
+
+/** The helper refused the object: verifier, map, object, override or attach errors, as Diagnostics. */
+export class LoadError extends StudioError {
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[],
+    readonly helperError: HelperErrorInfo | undefined,
+    opts: { hint?: string; detail?: string; code?: string } = {},
+  ) {
+    super(message, { code: opts.code ?? `ELOAD_${(helperError?.code ?? 'attach').toUpperCase()}`, ...(opts.hint ? { hint: opts.hint } : {}), ...(opts.detail ? { detail: opts.detail } : {}) });
+    this.name = 'LoadError';
+  }
+}
+
+export interface HelperSessionOptions {
+  /** Target name: the `host` of every batch. */
+  target: string;
+  /** How long to wait for HELLO. Default 10 s. */
+  helloTimeoutMs?: number;
+}
+
+export interface SessionLoadOptions extends LoadOptions {
+  /** The program's source, to place diagnostics. */
+  source?: SourceContext;
+  /** Program sections from the object (to find SEC lines for errors without line info). */
+  programs?: ReadonlyArray<{ name: string; section: string }>;
+}
+
+type Listener<T extends unknown[]> = (...args: T) => void;
+
+class Listeners<T extends unknown[]> {
+  private readonly set = new Set<Listener<T>>();
+  add(fn: Listener<T>): () => void {
+    this.set.add(fn);
+    return () => this.set.delete(fn);
+  }
+  emit(...args: T): void {
+    for (const fn of this.set) {
+      try {
+        fn(...args);
+      } catch {
+        // A listener's failure must not break the stream for the others.
+      }
+    }
+  }
+}
+
+const STDERR_KEEP = 16 * 1024;
+
+export class HelperSession {
+  hello!: Hello;
+  loaded: Loaded | undefined;
+  private readonly decoder = new FrameDecoder();
+  private readonly batch = new Listeners<[RecordBatch]>();
+  private readonly statsL = new Listeners<[Stats]>();
+  private readonly logL = new Listeners<[LogLevel | 'error', string]>();
+  private readonly closedL = new Listeners<[SessionClosed]>();
+  private stderrText = '';
+  private logPending = '';
+  private bye: Bye | undefined;
+  private fatal: HelperErrorInfo | undefined;
+  private protocolFailure: unknown;
+  private stopRequested = false;
+  private closedInfo: SessionClosed | undefined;
+  /** Resolves once the helper is gone (never rejects). */
+  readonly closed: Promise<SessionClosed>;
+  private resolveClosed!: (c: SessionClosed) => void;
+  private waiters: Array<(m: HelperMessage | undefined) => boolean> = [];
+  private ringNames: string[] = [];
+
+  private constructor(
+    readonly process: HelperProcess,
+    readonly target: string,
+  ) {
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    process.stderr.on('data', (d: Buffer | string) => {
+      this.stderrText = (this.stderrText + d.toString()).slice(-STDERR_KEEP);
+    });
+    const stdoutDone = new Promise<void>((resolve) => {
+      process.stdout.on('end', resolve);
+      process.stdout.on('close', resolve);
+      process.stdout.on('error', () => resolve());
+    });
+    process.stdout.on('data', (chunk: Buffer | string) => this.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    void process.exited.then(async (exit) => {
+      // Let the last frames (final STATS, BYE) arrive before calling it closed.
+      await Promise.race([stdoutDone, new Promise((r) => setTimeout(r, 500).unref())]);
+      this.finish(exit);
+    });
+  }
+
+  /** Starts a session over a spawned `ringbuf-helper serve` and waits for its HELLO. */
+  static async open(process: HelperProcess, opts: HelperSessionOptions): Promise<HelperSession> {
+    const s = new HelperSession(process, opts.target);
+    const timeoutMs = opts.helloTimeoutMs ?? 10_000;
+    const m = await s.waitFor((x) => x.kind === 'hello' || x.kind === 'error', timeoutMs);
+    if (m?.kind === 'hello') {
+      s.hello = m.hello;
+      return s;
+    }
+    await process.terminate(500);
+    const stderr = s.stderrText.trim();
+    const why =
+      m?.kind === 'error'
+        ? m.error.message
+        : s.protocolFailure
+          ? messageOf(s.protocolFailure)
+          : s.closedInfo
+            ? `the helper exited before saying hello (${describeExit(s.closedInfo.exit)})`
+            : `no hello from the helper within ${timeoutMs} ms`;
+    throw new StudioError(`${opts.target}: helper did not start: ${why}${stderr ? `; it said: ${stderr.split('\n').slice(-5).join(' | ')}` : ''}`, {
+      code: 'EHELPERSTART',
+      hint: 'check that the helper is a ringbuf-helper of this version (npm run build:helper) and that root/sudo works',
+      ...(stderr ? { detail: stderr } : {}),
+    });
+  }
+
+  onBatch(fn: (batch: RecordBatch) => void): () => void {
+    return this.batch.add(fn);
+  }
+  onStats(fn: (stats: Stats) => void): () => void {
+    return this.statsL.add(fn);
+  }
+  /** libbpf's text (warn/info/debug) and non-fatal helper errors ('error'). */
+  onLog(fn: (level: LogLevel | 'error', text: string) => void): () => void {
+    return this.logL.add(fn);
+  }
+  /** Called once when the helper is gone (also immediately if it already is). */
+  onClosed(fn: (closed: SessionClosed) => void): () => void {
+    if (this.closedInfo) {
+      fn(this.closedInfo);
+      return () => undefined;
+    }
+    return this.closedL.add(fn);
+  }
+
+  get isClosed(): boolean {
+    return this.closedInfo !== undefined;
+  }
+
+  /** The helper's stderr so far (last 16 KiB). */
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  /**
+   * Sends LOAD and waits for LOADED. Rejects with LoadError (diagnostics included) when
+   * the helper refuses the object, or when no selected program could attach.
+   */
+  async load(opts: SessionLoadOptions): Promise<Loaded> {
+    if (this.loaded) throw new StudioError('internal: one LOAD per helper session');
+    this.send(encodeLoad(opts));
+    const m = await this.waitFor((x) => x.kind === 'loaded' || (x.kind === 'error' && x.error.code !== 'state'), 120_000);
+    const src: SourceContext = opts.source ?? { file: 'program.bpf.o' };
+    if (m?.kind === 'loaded') {
+      this.loaded = m.loaded;
+      this.ringNames = [];
+      for (const r of m.loaded.rings) this.ringNames[r.index] = r.name;
+      const attempted = m.loaded.programs.filter((p) => p.attached || p.error);
+      const failed = attempted.filter((p): p is LoadedProgram & { error: NonNullable<LoadedProgram['error']> } => !p.attached && p.error !== undefined);
+      if (attempted.length > 0 && failed.length === attempted.length) {
+        const diags = failed.map((p) => attachDiagnostic(p, src, 'error'));
+        throw new LoadError(
+          failed.length === 1 ? `cannot attach program '${failed[0]?.name}': ${failed[0]?.error.reason}` : `none of the ${failed.length} programs could attach`,
+          diags,
+          undefined,
+          { code: 'EATTACH', hint: 'use an attach type this kernel supports (ringbuf-studio probe lists them)', detail: diags.map((d) => d.message).join('\n') },
+        );
+      }
+      return m.loaded;
+    }
+    if (m?.kind === 'error') {
+      const d = loadErrorDiagnostic(m.error, src, opts.programs);
+      const verifier = m.error.code === 'verifier';
+      const message = verifier ? `the verifier rejected ${m.error.program ? `program '${m.error.program}'` : 'the program'}: ${d.message}` : d.message;
+      const hint = verifier
+        ? 'the error is reported at the source line of the failing instruction; common causes: a reserved record used without a NULL check, or not submitted/discarded on every path'
+        : m.error.hint;
+      throw new LoadError(message, [d], m.error, {
+        ...(hint ? { hint } : {}),
+        ...(m.error.log ? { detail: m.error.log } : {}),
+      });
+    }
+    throw this.goneError('load');
+  }
+
+  start(): void {
+    this.send(encodeCommand('start'));
+  }
+  pause(): void {
+    this.send(encodeCommand('pause'));
+  }
+  resume(): void {
+    this.send(encodeCommand('resume'));
+  }
+
+  /**
+   * STOP: the helper detaches everything, sends a final STATS and BYE, and exits.
+   * Falls back to terminate() (EOF, then signals) after timeoutMs.
+   */
+  async stop(timeoutMs = 3000): Promise<SessionClosed> {
+    if (this.closedInfo) return this.closedInfo;
+    this.stopRequested = true;
+    try {
+      this.send(encodeCommand('stop'));
+    } catch {
+      // already going away
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([this.closed, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)))]);
+    clearTimeout(timer);
+    if (done) return done;
+    await this.process.terminate(1000);
+    return this.closed;
+  }
+
+  /** Ends the session without STOP: EOF on stdin (the helper detaches and exits), then signals. */
+  async detach(): Promise<SessionClosed> {
+    this.stopRequested = true;
+    await this.process.terminate();
+    return this.closed;
+  }
+
+  private send(frame: Uint8Array | Command): void {
+    if (this.closedInfo) throw this.goneError('send');
+    const bytes = typeof frame === 'string' ? encodeCommand(frame) : frame;
+    this.process.stdin.write(bytes);
+  }
+
+  private goneError(what: string): StudioError {
+    const c = this.closedInfo;
+    const stderr = this.stderrText.trim();
+    return new StudioError(`${this.target}: helper ${c ? 'is gone' : 'did not answer'} during ${what}${c ? `: ${c.message}` : ''}`, {
+      code: 'EHELPERGONE',
+      hint: 'see the log for what the helper said; rebuild it if it crashed (npm run build:helper)',
+      ...(stderr ? { detail: stderr } : {}),
+    });
+  }
+
+  private waitFor(pred: (m: HelperMessage) => boolean, timeoutMs: number): Promise<HelperMessage | undefined> {
+    return new Promise((resolve) => {
+      if (this.closedInfo) {
+        resolve(undefined);
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      const waiter = (m: HelperMessage | undefined): boolean => {
+        if (m !== undefined && !pred(m)) return false;
+        clearTimeout(timer);
+        resolve(m);
+        return true;
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.protocolFailure) return;
+    let messages: HelperMessage[];
+    try {
+      messages = this.decoder.push(chunk);
+    } catch (err) {
+      // The stream cannot be trusted any more: detach the helper.
+      this.protocolFailure = err;
+      this.logL.emit('error', messageOf(err));
+      void this.process.terminate(500);
+      return;
+    }
+    for (const m of messages) this.dispatch(m);
+  }
+
+  private dispatch(m: HelperMessage): void {
+    const taken = this.waiters.findIndex((w) => w(m));
+    if (taken >= 0) this.waiters.splice(taken, 1);
+    switch (m.kind) {
+      case 'events': {
+        const split = splitRecords(m.records, m.count);
+        if (split.count === 0) return;
+        this.batch.emit({
+          host: this.target,
+          map: this.ringNames[m.ringIndex] ?? `ring#${m.ringIndex}`,
+          count: split.count,
+          data: m.records,
+          offsets: split.offsets,
+          lengths: split.lengths,
+          timeMs: Number(m.timeNs / 1_000_000n),
+        });
+        return;
+      }
+      case 'stats':
+        this.statsL.emit(m.stats);
+        return;
+      case 'log': {
+        // Long texts come in chunks flagged "more"; deliver whole messages.
+        this.logPending += m.text;
+        if (m.more) return;
+        const text = this.logPending.replace(/\n$/, '');
+        this.logPending = '';
+        this.logL.emit(m.level, text);
+        return;
+      }
+      case 'error':
+        if (m.error.fatal) this.fatal = m.error;
+        if (taken < 0) this.logL.emit('error', m.error.hint ? `${m.error.message} (${m.error.hint})` : m.error.message);
+        return;
+      case 'bye':
+        this.bye = m.bye;
+        return;
+      case 'hello':
+      case 'loaded':
+        return;
+    }
+  }
+
+  private finish(exit: HelperExit): void {
+    if (this.closedInfo) return;
+    const stderr = this.stderrText.trim();
+    let reason: CloseReason;
+    let message: string;
+    if (exit.connectionLost !== undefined) {
+      reason = 'connection-lost';
+      message = exit.connectionLost;
+    } else if (this.fatal) {
+      reason = 'helper-exited';
+      message = `helper stopped after an error: ${this.fatal.message}`;
+    } else if (this.protocolFailure) {
+      reason = 'helper-exited';
+      message = messageOf(this.protocolFailure);
+    } else if (this.bye?.reason === 'stop' || (this.stopRequested && (this.bye !== undefined || exit.code === 0 || exit.signal !== null))) {
+      reason = 'stopped';
+      message = `stopped${this.bye?.detached !== undefined ? `; ${this.bye.detached} program(s) detached` : ''}`;
+    } else {
+      reason = 'helper-exited';
+      message = this.bye ? `helper exited (${this.bye.reason}${this.bye.signal ? ` ${this.bye.signal}` : ''})` : `helper exited unexpectedly (${describeExit(exit)})`;
+      if (stderr) message += `: ${stderr.split('\n').slice(-3).join(' | ')}`;
+    }
+    const info: SessionClosed = { reason, message, exit };
+    if (this.bye) info.bye = this.bye;
+    if (this.fatal) info.error = this.fatal;
+    if (stderr) info.stderr = stderr;
+    this.closedInfo = info;
+    for (const w of this.waiters) w(undefined);
+    this.waiters = [];
+    this.resolveClosed(info);
+    this.closedL.emit(info);
+  }
+}
+
+function describeExit(exit: HelperExit | undefined): string {
+  if (!exit) return 'unknown';
+  if (exit.connectionLost) return exit.connectionLost;
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return exit.code === null ? 'no exit status' : `exit code ${exit.code}`;
+}

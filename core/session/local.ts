@@ -1,0 +1,295 @@
+// The embedded default target: the helper runs on this machine, directly when we
+// are root, else through `sudo -n` (or `pkexec` where a graphical polkit agent can
+// ask). Binary discovery follows a fixed order (explicit → env → bundled → source
+// tree) and a `--version` handshake catches a mismatched binary before use.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROTOCOL_VERSION } from '../protocol/helper';
+import { StudioError } from '../util/errors';
+import type { HelperExit, HelperProcess, SpawnHelperOptions, TargetConnection } from './types';
+
+/** The helper's arch name for this machine (matches `ringbuf-helper-<arch>`). */
+export function hostHelperArch(): string {
+  switch (process.arch) {
+    case 'x64':
+      return 'x86_64';
+    case 'arm64':
+      return 'aarch64';
+    default:
+      return process.arch;
+  }
+}
+
+export interface FindHelperOptions {
+  /** An explicit path (the ringbufStudio.helperPath setting, `--helper`); wins over everything. */
+  helperPath?: string;
+  /** Extra directories to search (tests). Default: the bundle's and the repo's. */
+  roots?: string[];
+}
+
+/** Directories that may hold dist/helper or helper/build: walking up from this module and from cwd. */
+function candidateRoots(): string[] {
+  const starts = [typeof __dirname === 'string' ? __dirname : undefined, process.env.RINGBUF_STUDIO_ROOT, process.cwd()];
+  const roots: string[] = [];
+  for (const start of starts) {
+    if (!start) continue;
+    let dir = path.resolve(start);
+    for (let i = 0; i < 6; i++) {
+      if (fs.existsSync(path.join(dir, 'package.json')) && !roots.includes(dir)) roots.push(dir);
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  return roots;
+}
+
+/**
+ * Finds `ringbuf-helper-<arch>`: explicit option → $RINGBUF_STUDIO_HELPER →
+ * dist/helper (the bundle) → helper/build (a source checkout).
+ */
+export function findHelperBinary(arch: string = hostHelperArch(), opts: FindHelperOptions = {}): string {
+  const explicit = opts.helperPath || process.env.RINGBUF_STUDIO_HELPER;
+  if (explicit) {
+    if (!fs.existsSync(explicit)) {
+      throw new StudioError(`the helper binary ${explicit} does not exist`, {
+        code: 'ENOHELPER',
+        hint: opts.helperPath
+          ? 'fix the ringbufStudio.helperPath setting (or --helper), or clear it to use the bundled helper'
+          : 'fix or unset RINGBUF_STUDIO_HELPER',
+      });
+    }
+    return path.resolve(explicit);
+  }
+  const name = `ringbuf-helper-${arch}`;
+  const roots = opts.roots ?? candidateRoots();
+  const candidates = roots.flatMap((r) => [path.join(r, 'dist', 'helper', name), path.join(r, 'helper', 'build', name)]);
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) {
+    throw new StudioError(`no ${name} found (looked in ${candidates.join(', ') || 'no package directory'})`, {
+      code: 'ENOHELPER',
+      hint: `build it: npm run build:helper${arch === hostHelperArch() ? '' : ` (ARCH=${arch})`}, or point RINGBUF_STUDIO_HELPER at a binary`,
+    });
+  }
+  return found;
+}
+
+export interface HelperVersion {
+  helper: string;
+  protocol: number;
+}
+
+const versionMemo = new Map<string, HelperVersion>();
+
+/** Runs `<helper> --version` (no privileges needed) and checks the protocol version. */
+export async function checkHelperVersion(helperPath: string): Promise<HelperVersion> {
+  const stat = fs.statSync(helperPath);
+  const key = `${helperPath}\0${stat.mtimeMs}\0${stat.size}`;
+  const memo = versionMemo.get(key);
+  if (memo) return memo;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(helperPath, ['--version'], { timeout: 5000 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(
+          new StudioError(`the helper ${helperPath} does not run: ${(stderr || err.message).trim()}`, {
+            code: 'EHELPERVERSION',
+            hint: 'rebuild it: npm run build:helper (it must be a static binary for this machine)',
+            cause: err,
+          }),
+        );
+      } else resolve(stdout);
+    });
+  });
+  const m = /^ringbuf-helper (\S+) protocol (\d+)/m.exec(out);
+  if (!m) {
+    throw new StudioError(`${helperPath} is not a ringbuf-helper (its --version printed "${out.trim().slice(0, 80)}")`, {
+      code: 'EHELPERVERSION',
+      hint: 'point ringbufStudio.helperPath / RINGBUF_STUDIO_HELPER at a ringbuf-helper binary, or clear it',
+    });
+  }
+  const version = { helper: m[1] ?? '', protocol: Number(m[2]) };
+  if (version.protocol !== PROTOCOL_VERSION) {
+    throw new StudioError(
+      `the helper ${helperPath} speaks protocol ${version.protocol}, this Ringbuf Studio speaks ${PROTOCOL_VERSION}`,
+      { code: 'EHELPERVERSION', hint: 'rebuild the helper from this source tree (npm run build:helper) or reinstall Ringbuf Studio' },
+    );
+  }
+  versionMemo.set(key, version);
+  return version;
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  for (const p of [`/usr/bin/${name}`, `/usr/sbin/${name}`, `/bin/${name}`]) if (fs.existsSync(p)) return p;
+  return undefined;
+}
+
+/** How the helper gets root here. */
+export type LocalPrivilege = 'root' | 'sudo' | 'pkexec';
+
+export interface LocalTargetOptions extends FindHelperOptions {
+  /** The target's name (the `host` of its batches). Default "local"; tests run two local targets as two hosts. */
+  name?: string;
+  /** Default 'auto': root → direct; else `sudo -n`; else pkexec when a graphical session can answer it. */
+  privilege?: 'auto' | LocalPrivilege;
+  log?: (level: 'info' | 'warn' | 'debug', msg: string) => void;
+}
+
+/** The local machine as a target. */
+export class LocalTarget implements TargetConnection {
+  readonly name: string;
+  readonly kind = 'local' as const;
+  private resolved: Promise<{ helper: string; privilege: LocalPrivilege; version: HelperVersion }> | undefined;
+  private readonly children = new Set<LocalHelperProcess>();
+
+  constructor(private readonly opts: LocalTargetOptions = {}) {
+    this.name = opts.name ?? 'local';
+  }
+
+  /** The helper path, its version and how it gets root (decided once, on first use). */
+  prepare(): Promise<{ helper: string; privilege: LocalPrivilege; version: HelperVersion }> {
+    this.resolved ??= this.decide();
+    // A failed decision is retried next time (the user may have fixed sudo meanwhile).
+    this.resolved.catch(() => (this.resolved = undefined));
+    return this.resolved;
+  }
+
+  private async decide(): Promise<{ helper: string; privilege: LocalPrivilege; version: HelperVersion }> {
+    const helper = findHelperBinary(hostHelperArch(), this.opts);
+    const version = await checkHelperVersion(helper);
+    const want = this.opts.privilege ?? 'auto';
+    if (want === 'root' || (want === 'auto' && process.getuid?.() === 0)) return { helper, privilege: 'root', version };
+    if (want === 'pkexec') return { helper, privilege: 'pkexec', version };
+    const sudo = onPath('sudo');
+    let sudoProblem: string;
+    if (!sudo) {
+      sudoProblem = 'sudo is not installed';
+    } else {
+      // Runs the helper itself, so a NOPASSWD rule limited to the helper's path is enough.
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile(sudo, ['-n', '--', helper, '--version'], { timeout: 10_000 }, (err, _out, stderr) => {
+          const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+          resolve({ code, stderr });
+        });
+      });
+      if (r.code === 0) return { helper, privilege: 'sudo', version };
+      sudoProblem = /password is required/i.test(r.stderr)
+        ? 'sudo needs a password'
+        : `sudo refused (${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`})`;
+    }
+    const graphical = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+    if (want === 'auto' && graphical && onPath('pkexec')) {
+      this.opts.log?.('info', `${sudoProblem}; using pkexec (a polkit prompt will ask)`);
+      return { helper, privilege: 'pkexec', version };
+    }
+    const user = process.env.USER ?? process.env.LOGNAME ?? 'your-user';
+    throw new StudioError(`loading BPF programs needs root, and ${sudoProblem} for the helper`, {
+      code: sudo ? 'ESUDOPASSWORD' : 'ENOSUDO',
+      hint:
+        `run as root, or allow the helper without a password: '${user} ALL=(root) NOPASSWD: ${helper}' in /etc/sudoers.d/ringbuf-studio` +
+        (onPath('pkexec') ? ', or run from a desktop session where pkexec can ask' : ''),
+    });
+  }
+
+  async spawnHelper(args: readonly string[], options: SpawnHelperOptions = {}): Promise<HelperProcess> {
+    const { helper, privilege } = await this.prepare();
+    options.signal?.throwIfAborted();
+    const argv = privilege === 'root' ? [helper, ...args] : privilege === 'sudo' ? ['sudo', '-n', '--', helper, ...args] : ['pkexec', helper, ...args];
+    this.opts.log?.('debug', `spawn ${argv.join(' ')}`);
+    const child = spawn(argv[0] ?? helper, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = new LocalHelperProcess(child, argv[0] ?? helper);
+    await proc.started;
+    this.children.add(proc);
+    void proc.exited.then(() => this.children.delete(proc));
+    if (options.signal) {
+      const onAbort = (): void => void proc.terminate();
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      void proc.exited.then(() => options.signal?.removeEventListener('abort', onAbort));
+    }
+    return proc;
+  }
+
+  /** Terminates every helper this target started. */
+  async close(): Promise<void> {
+    await Promise.all([...this.children].map((c) => c.terminate()));
+  }
+}
+
+/** A child process as a HelperProcess. */
+class LocalHelperProcess implements HelperProcess {
+  readonly stdout: NodeJS.ReadableStream;
+  readonly stdin: NodeJS.WritableStream;
+  readonly stderr: NodeJS.ReadableStream;
+  readonly exited: Promise<HelperExit>;
+  /** Resolves once spawned; rejects with a clear error when the binary cannot start. */
+  readonly started: Promise<void>;
+  private done = false;
+
+  constructor(
+    private readonly child: ChildProcess,
+    command: string,
+  ) {
+    if (!child.stdout || !child.stdin || !child.stderr) throw new StudioError('internal: helper spawned without pipes');
+    this.stdout = child.stdout;
+    this.stdin = child.stdin;
+    this.stderr = child.stderr;
+    // EPIPE when the helper is gone: its exit is reported through `exited`.
+    child.stdin.on('error', () => undefined);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.done = true;
+        resolve({ code, signal });
+      });
+      child.once('error', () => {
+        if (child.pid === undefined) {
+          this.done = true;
+          resolve({ code: null, signal: null });
+        }
+      });
+    });
+    this.started = new Promise((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (err) => {
+        if (child.pid !== undefined) return;
+        reject(new StudioError(`cannot start ${command}: ${err.message}`, { code: 'ENOHELPER', hint: 'check that the helper (and sudo, if used) is installed and executable', cause: err }));
+      });
+    });
+  }
+
+  /** EOF on stdin (the helper detaches and exits), then SIGTERM, then SIGKILL. */
+  async terminate(graceMs = 2000): Promise<void> {
+    if (this.done) return;
+    try {
+      this.child.stdin?.end();
+    } catch {
+      // already closed
+    }
+    if (await this.waitExit(graceMs)) return;
+    this.child.kill('SIGTERM');
+    if (await this.waitExit(1000)) return;
+    this.child.kill('SIGKILL');
+    await this.waitExit(1000);
+  }
+
+  private async waitExit(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    return !timedOut;
+  }
+}

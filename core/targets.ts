@@ -1,0 +1,27 @@
+// Target specs → connections: `local` is this machine (the embedded default);
+// anything else is an SSH alias or user@host[:port], handled by core/ssh.
+import { LocalTarget, type LocalTargetOptions } from './session/local';
+import type { TargetConnection } from './session/types';
+import { connectSshTarget, type SshConnectOptions } from './ssh/index';
+
+export const LOCAL_TARGET = 'local';
+
+export interface ConnectTargetOptions extends SshConnectOptions {
+  /** Options for the local target (helper path, privilege). */
+  local?: LocalTargetOptions;
+}
+
+export function isLocalTarget(spec: string): boolean {
+  return spec === LOCAL_TARGET;
+}
+
+/** Connects to a target by the name the user typed or picked. */
+export async function connectTarget(spec: string, opts: ConnectTargetOptions = {}): Promise<TargetConnection> {
+  if (isLocalTarget(spec)) {
+    const local = new LocalTarget({ ...opts.local, ...(opts.log && !opts.local?.log ? { log: opts.log } : {}) });
+    await local.prepare();
+    return local;
+  }
+  const { local: _local, ...ssh } = opts;
+  return connectSshTarget(spec, ssh);
+}
