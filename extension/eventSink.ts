@@ -84,9 +84,14 @@ export class LivePanelSink implements EventSink {
     private readonly context: vscode.ExtensionContext,
     private readonly onStop: () => Promise<void>,
     private readonly log: (level: 'info' | 'warn' | 'error', text: string) => void,
+    private readonly declareEventType: (sourceFile: string, map: string) => Promise<unknown>,
   ) {}
 
+  /** The source of the run the panel shows (the "declare the event type" edit goes there). */
+  private sourceFile: string | undefined;
+
   start(session: RunSession): void {
+    this.sourceFile = session.info.file;
     const panel = LivePanel.show(this.context, panelRunInfo(session), { log: this.log });
     if (panel !== this.panel) {
       for (const d of this.subscriptions.splice(0)) d.dispose();
@@ -94,6 +99,9 @@ export class LivePanelSink implements EventSink {
       this.subscriptions.push(
         panel.onCommand(async (command) => {
           if (command === 'stop') await this.onStop();
+        }),
+        panel.onDeclareEventType(async (map) => {
+          if (this.sourceFile) await this.declareEventType(this.sourceFile, map);
         }),
       );
     }

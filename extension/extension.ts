@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Authoring, isBpfSource } from './authoring';
 import { DiagnosticsHub, RingbufCodeActions } from './diagnostics';
 import { LivePanelSink } from './eventSink';
+import { declareEventTypeInteractively } from './declareEventType';
 import { Log } from './log';
 import { newProgramFromTemplate } from './newProgram';
 import { Runs } from './runs';
@@ -29,7 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The panel's Stop button stops the run (called only after `runs` exists).
   const stopFromPanel = (): Promise<void> => runs.stop();
   const panelLog = (level: 'info' | 'warn' | 'error', text: string): void => (level === 'error' ? log.channel.error(text) : level === 'warn' ? log.warn(text) : log.info(text));
-  const sink = own(new LivePanelSink(context, stopFromPanel, panelLog));
+  const sink = own(new LivePanelSink(context, stopFromPanel, panelLog, declareEventTypeInteractively));
   const runs = own(new Runs(hub, log, status, verifierLog, sink, callbacks));
   own(targets.onDidChangeSelection(() => authoring.relintAll()));
 
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const names = Array.isArray(list) && list.every((x) => typeof x === 'string') ? list : await targets.pickMany('Run on these targets at once (events carry their host)');
     if (names?.length) await runs.run(names);
   });
+  command('runAgain', () => runs.runAgain());
   command('stop', () => runs.stop());
   command('showLiveEvents', () => runs.showLiveEvents());
   command('generateVmlinux', () => runs.generateVmlinux(targets.selected));

@@ -35,6 +35,18 @@ export class Runs implements vscode.Disposable {
     private readonly callbacks: core.ConnectCallbacks,
   ) {}
 
+  /** What "Run Again" repeats (set by every run, also one that failed to start). */
+  private lastRun: { targets: string[]; file: vscode.Uri } | undefined;
+
+  async runAgain(): Promise<void> {
+    const last = this.lastRun;
+    if (!last) {
+      void vscode.window.showInformationMessage('Ringbuf Studio: nothing ran yet in this window. Open a *.bpf.c and run "Ringbuf Studio: Run on Local Host".');
+      return;
+    }
+    await this.run(last.targets, await vscode.workspace.openTextDocument(last.file));
+  }
+
   get running(): boolean {
     return this.active !== undefined;
   }
@@ -54,9 +66,10 @@ export class Runs implements vscode.Disposable {
     return pick ? vscode.workspace.openTextDocument(pick) : undefined;
   }
 
-  async run(targets: string[]): Promise<void> {
-    const doc = await this.pickProgram();
+  async run(targets: string[], program?: vscode.TextDocument): Promise<void> {
+    const doc = program ?? (await this.pickProgram());
     if (!doc) return;
+    this.lastRun = { targets, file: doc.uri };
     if (doc.isDirty) await doc.save();
     if (this.active) await this.stop();
     this.starting?.abort(new Error('superseded by a newer run'));
