@@ -77,7 +77,9 @@ export class RateChart {
   }
 
   private size(): { width: number; height: number } {
-    return { width: Math.max(200, this.el.clientWidth), height: Math.max(80, this.el.clientHeight || 140) };
+    // uPlot's height is the plot's; its legend goes below it, inside our fixed-height box.
+    const legend = this.el.querySelector<HTMLElement>('.u-legend')?.offsetHeight || 28;
+    return { width: Math.max(200, this.el.clientWidth), height: Math.max(60, (this.el.clientHeight || 160) - legend) };
   }
 
   private resize(): void {

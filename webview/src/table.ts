@@ -20,7 +20,7 @@ export interface RowSource {
 function columnWidth(c: TableColumn): number {
   switch (c.kind) {
     case 'time':
-      return 104;
+      return 116; // "HH:MM:SS.mmm" in the editor font with cell padding
     case 'host':
       return 110;
     case 'map':
