@@ -83,6 +83,24 @@ export function activate(context: vscode.ExtensionContext): void {
   command('refreshTargets', () => targets.refresh());
 
   void vscode.commands.executeCommand('setContext', 'ringbufStudio.running', false);
+  void runOnStartup(runs, targets.selected, log);
+}
+
+/** `ringbufStudio.runOnStartup`: open that program and run it on the default target. */
+async function runOnStartup(runs: Runs, target: string, log: Log): Promise<void> {
+  const relative = vscode.workspace.getConfiguration('ringbufStudio').get<string>('runOnStartup')?.trim();
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!relative || !folder) return;
+  const uri = vscode.Uri.joinPath(folder.uri, relative);
+  try {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    if (!isBpfSource(doc)) throw new Error(`${relative} is not a *.bpf.c file`);
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One });
+    log.info(`ringbufStudio.runOnStartup: running ${relative} on ${target}`);
+    await runs.run([target], doc);
+  } catch (err) {
+    await log.notifyError('runOnStartup', err);
+  }
 }
 
 /** Commands invoked from a Targets view item receive the tree node. */

@@ -32,18 +32,31 @@ fi
 program="$(compgen -G "$program_dir/*.bpf.c" | head -n1)" || true
 [[ -n $program ]] || die "the execve template did not produce a *.bpf.c in $program_dir"
 
+rel="${program#"$demo_dir"/}"
+
+# Something to see: an exec every second (comm "true") for as long as the demo runs.
+( while sleep 1; do /bin/true; done ) </dev/null >/dev/null 2>&1 &
+ticker_pid=$!
+trap 'kill "$ticker_pid" 2>/dev/null || true' EXIT
+
+# First, the same engine in the terminal: five real events from the local kernel.
+log "the CLI streams five exec events from the local kernel (ringbuf-studio run $rel --count 5):"
+node dist/cli.js run "$program" --target local --count 5 --duration 30 </dev/null ||
+  die "running $program on the local kernel failed (see above)"
+
 # A fresh editor profile each run (settings + the just-built .vsix); the workspace is kept.
 state="$root/.cache/demo/code-server"
 rm -rf "$state"
 mkdir -p "$state/user-data/User" "$state/extensions"
-cat >"$state/user-data/User/settings.json" <<'JSON'
+cat >"$state/user-data/User/settings.json" <<JSON
 {
   "workbench.startupEditor": "none",
   "security.workspace.trust.enabled": false,
   "telemetry.telemetryLevel": "off",
   "extensions.autoCheckUpdates": false,
   "extensions.autoUpdate": false,
-  "update.mode": "none"
+  "update.mode": "none",
+  "ringbufStudio.runOnStartup": "$rel"
 }
 JSON
 code_server="$root/.cache/code-server/node_modules/.bin/code-server"
@@ -70,6 +83,7 @@ setsid "$code_server" --bind-addr "127.0.0.1:$port" --auth none \
   </dev/null >"$state/code-server.log" 2>&1 &
 cs_pid=$!
 stop() {
+  kill "$ticker_pid" 2>/dev/null || true
   if kill -0 "$cs_pid" 2>/dev/null; then
     kill -TERM -- "-$cs_pid" 2>/dev/null || kill "$cs_pid" 2>/dev/null || true
     wait "$cs_pid" 2>/dev/null || true
@@ -90,7 +104,6 @@ done
 node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$url/healthz" ||
   { cat "$state/code-server.log" >&2; die "code-server did not answer on $url"; }
 
-rel="${program#"$demo_dir"/}"
 cat <<EOF_MSG
 
   Ringbuf Studio is running in VS Code (code-server $("$code_server" --version 2>/dev/null | grep -Eo '^[0-9.]+' | head -n1)):
@@ -98,11 +111,12 @@ cat <<EOF_MSG
       $url/?folder=$demo_dir
 
   1. Open the URL in a browser (from another machine: ssh -L $port:127.0.0.1:$port <this host>).
-  2. Open $rel (Explorer, or Ctrl+P).
-  3. F1 → "Ringbuf Studio: Run on Local Host" — the program is built, loaded and attached;
-     run any command in a terminal and watch the execve events stream into Live Events.
-  4. Try: change max_entries to 1000 (a warning and a quick fix), F1 → "Ringbuf Studio: Stop".
-     The "Get started with Ringbuf Studio" walkthrough (Help → Welcome) shows the rest.
+  2. $rel opens and runs on the local kernel by itself (setting ringbufStudio.runOnStartup):
+     the Live Events panel beside it fills with exec events (an exec of /bin/true every second,
+     plus whatever you run in a terminal). Stop / run again: F1 → "Ringbuf Studio: Stop",
+     "Ringbuf Studio: Run on Local Host".
+  3. Try: change max_entries to 1000 (a warning and a quick fix); filter the panel with
+     comm == "true"; the "Get started with Ringbuf Studio" walkthrough (Help → Welcome) shows the rest.
 
   Extension: $vsix
   Logs: $state/code-server.log

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { codeServerMissing, freePort, repoRoot } from '../support/codeServer';
+import { codeServerMissing, freePort, launchBrowser, repoRoot, screenshot, webview } from '../support/codeServer';
 import { available } from '../support/prereq';
 
 describe.skipIf(!available('browser'))('npm run demo', () => {
@@ -39,6 +39,22 @@ describe.skipIf(!available('browser'))('npm run demo', () => {
       const page = await fetch(url);
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/code-server|vscode/i);
+      // The terminal part: five real events printed by the CLI, one header line with the BTF field names.
+      expect(out).toMatch(/^\s*\S.*\bcomm\b.*$/m);
+
+      // The editor part: opening the URL is all a user does; the program runs by itself and
+      // the Live Events panel shows the demo's own execs of /bin/true.
+      const browser = await launchBrowser();
+      try {
+        const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+        const tab = await context.newPage();
+        await tab.goto(url);
+        await tab.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+        await webview(tab).locator('.row[role=row]', { hasText: 'true' }).first().waitFor({ timeout: 120_000 });
+        await screenshot(tab, 'demo-live-events');
+      } finally {
+        await browser.close();
+      }
     } finally {
       if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGINT');
     }
