@@ -174,8 +174,9 @@ export class Runs implements vscode.Disposable {
       message: `${what}: ${end.message}`,
       hint: end.kind === 'disconnected' ? 'the target detached the program by itself; run again to reconnect' : 'see the log (Ringbuf Studio: Show Log)',
     });
-    void vscode.window.showErrorMessage(`Ringbuf Studio: ${what}.`, 'Run Again', 'Show Log').then((c) => {
-      if (c === 'Run Again') void this.run(run.session.info.targets);
+    const again = end.kind === 'disconnected' ? 'Reconnect' : 'Run Again';
+    void vscode.window.showErrorMessage(`Ringbuf Studio: ${what}. Nothing stays attached there.`, again, 'Show Log').then(async (c) => {
+      if (c === again) await this.run(run.session.info.targets, await vscode.workspace.openTextDocument(run.file));
       if (c === 'Show Log') this.log.show();
     });
   }
