@@ -18,6 +18,8 @@ import { StudioError } from '../core/util/errors';
 
 export type { Diagnostic } from '../core/diagnostics';
 export type { RecordBatch } from '../core/session/types';
+export { exportGoPackage } from '../core/export/goPackage';
+export type { ExportGoResult } from '../core/export/goPackage';
 
 export interface TemplateInfo {
   name: string;

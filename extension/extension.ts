@@ -5,6 +5,7 @@ import { Authoring, isBpfSource } from './authoring';
 import { DiagnosticsHub, RingbufCodeActions } from './diagnostics';
 import { LivePanelSink } from './eventSink';
 import { declareEventTypeInteractively } from './declareEventType';
+import { exportToGo } from './exportGo';
 import { Log } from './log';
 import { newProgramFromTemplate } from './newProgram';
 import { Runs } from './runs';
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): void {
   command('stop', () => runs.stop());
   command('showLiveEvents', () => runs.showLiveEvents());
   command('generateVmlinux', () => runs.generateVmlinux(targets.selected));
+  command('exportGo', async () => exportToGo(log, await runs.pickProgram()));
   command('selectTarget', async (target?: unknown) => {
     const name = typeof target === 'string' ? target : await targets.pick('Select the target for Run and lint settings');
     if (name) await targets.select(name);

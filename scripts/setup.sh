@@ -11,8 +11,9 @@ profile="${1:-base}"
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 base_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool openssh-server make gcc pkg-config)
-test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo)
-bench_pkgs=(golang-go golang-github-cilium-ebpf-dev bpftrace python3-bpfcc)
+# golang + cilium/ebpf: the export-go test builds the exported bpf2go package offline.
+test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo golang-go golang-github-cilium-ebpf-dev)
+bench_pkgs=(bpftrace python3-bpfcc)
 
 pkgs=("${base_pkgs[@]}")
 case "$profile" in

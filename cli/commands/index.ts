@@ -6,6 +6,7 @@ import { templatesCommand } from './templates';
 import { runCommand } from './run';
 import { probeCommand } from './probe';
 import { vmlinuxCommand } from './vmlinux';
+import { exportGoCommand } from './exportGo';
 
 // Add new subcommands here (one import + one entry).
-export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand];
+export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand, exportGoCommand];

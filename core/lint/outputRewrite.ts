@@ -16,7 +16,9 @@ export function analyzeOutputCalls(model: SourceModel): Finding[] {
       const mapName = model.mapArg(call.args[0]);
       const map = mapName ? model.findMap(mapName) : undefined;
       if (map && map.kind !== 'ringbuf') continue;
-      const rewrite = mapName ? rewriteToReserve(model, fn, call, mapName) : undefined;
+      const [, dataArg, sizeArg, flagsArg] = call.args;
+      const flagsText = flagsArg && call.args.length === 4 ? model.textOf(flagsArg[0], flagsArg[1]).replace(/\s+/g, ' ').trim() : undefined;
+      const rewrite = mapName && flagsText ? rewriteToReserve(model, fn, call, { mapName, dataArg, sizeArg, submitFlags: flagsText }) : undefined;
       const fixes: QuickFix[] = rewrite ? [{ title: `Rewrite to bpf_ringbuf_reserve() → fill → bpf_ringbuf_submit()`, edits: rewrite, preferred: false }] : [];
       out.push(
         finding('RB009', model.src.file, model.src.range(call.start, call.end),
@@ -28,11 +30,25 @@ export function analyzeOutputCalls(model: SourceModel): Finding[] {
   return out;
 }
 
-function rewriteToReserve(model: SourceModel, fn: FunctionDef, call: CallSite, mapName: string): TextEdit[] | undefined {
+export interface StackRecordOutput {
+  /** The ring the record goes to. */
+  mapName: string;
+  /** Token ranges of the `&v` and `sizeof(v)` arguments of the output call. */
+  dataArg: [number, number] | undefined;
+  sizeArg: [number, number] | undefined;
+  /** Flags text for bpf_ringbuf_submit (the output call's flags, or '0'). */
+  submitFlags: string;
+}
+
+/**
+ * Rewrites `struct X v = {}; …v.f…; OUTPUT_CALL(…&v, sizeof(v)…);` into reserve → NULL
+ * check → fill in place → submit, or undefined when the shape is not the simple one.
+ * OUTPUT_CALL is bpf_ringbuf_output (RB009) or bpf_perf_event_output (core/migrate).
+ */
+export function rewriteToReserve(model: SourceModel, fn: FunctionDef, call: CallSite, out: StackRecordOutput): TextEdit[] | undefined {
   const t = model.tokens;
   const text = (a: [number, number] | undefined): string => (a ? model.textOf(a[0], a[1]).replace(/\s+/g, ' ').trim() : '');
-  const [, dataArg, sizeArg, flagsArg] = call.args;
-  if (call.args.length !== 4 || !flagsArg) return undefined;
+  const { mapName, dataArg, sizeArg } = out;
   const data = /^&\s*([A-Za-z_]\w*)$/.exec(text(dataArg));
   if (!data) return undefined;
   const v = data[1]!;
@@ -89,7 +105,7 @@ function rewriteToReserve(model: SourceModel, fn: FunctionDef, call: CallSite, m
   ];
   if (zeroInit) lines.push(`${indent}__builtin_memset(${v}, 0, sizeof(*${v}));`);
   edit(t[typeStart]!.start, t[declEnd]!.end, lines.join('\n'));
-  edit(call.start, call.end, `bpf_ringbuf_submit(${v}, ${text(flagsArg)})`);
+  edit(call.start, call.end, `bpf_ringbuf_submit(${v}, ${out.submitFlags})`);
   return edits.sort((a, b) => a.range.line - b.range.line || a.range.column - b.range.column);
 }
 

@@ -8,6 +8,7 @@ import { deleteFieldFix, replaceFix } from './fixes';
 import { analyzeReservePairing } from './flow';
 import { kernelBefore, maxEntriesFindings, oldKernelDynptrFinding, oldKernelMapFinding, recordSizeFindings } from './mapRules';
 import { analyzeOutputCalls } from './outputRewrite';
+import { migrationFindings } from '../migrate/rules';
 import { isPowerOfTwo, nextPowerOfTwo } from './ringSize';
 import type { CallSite, FunctionDef, MapDef, SourceModel } from './sourceModel';
 
@@ -54,6 +55,7 @@ export function lintSourceModel(model: SourceModel, opts: SourceLintOptions): Fi
   out.push(...guard(() => neverWrittenFindings(model)));
   out.push(...guard(() => analyzeReservePairing(model)));
   out.push(...guard(() => analyzeOutputCalls(model)));
+  out.push(...guard(() => migrationFindings(model, opts)));
   return dedupe(out);
 }
 
