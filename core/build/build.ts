@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostics';
 import { StudioError } from '../util/errors';
-import { anchorWrapperSource, eventTypesToAnchor } from './anchors';
+import { ANCHOR_PREFIX, anchorWrapperSource, eventTypesToAnchor } from './anchors';
 import { findClang, requireBpfTarget } from './clang';
 import { parseClangDiagnostics } from './clangDiagnostics';
 import { execCapture } from './exec';
@@ -196,17 +196,40 @@ export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
   let parsed = parseClangDiagnostics(run.stderr, path.dirname(file), { defaultFile: file });
   if (wrapper && run.code !== 0 && parsed.some((d) => d.file === wrapper && d.severity === 'error')) {
     // An inferred type the file does not define (e.g. a typedef hidden behind a macro):
-    // build without anchors rather than fail on our own addition.
-    anchoredTypes = [];
-    input = file;
-    run = await runClang(input);
-    parsed = parseClangDiagnostics(run.stderr, path.dirname(file), { defaultFile: file });
+    // drop just the anchors clang refused and keep the others (each ring's layout is
+    // independent); without any left, build the user's file as it is.
+    const badLines = new Set(parsed.filter((d) => d.file === wrapper && d.severity === 'error').map((d) => d.line));
+    const wrapperLines = (await fs.promises.readFile(wrapper, 'utf8')).split('\n');
+    const kept = wrapperLines.filter((l, i) => !(badLines.has(i + 1) && l.includes(ANCHOR_PREFIX)));
+    const keptTypes = anchoredTypes.filter((t) => kept.some((l) => l.includes(ANCHOR_PREFIX) && l.startsWith(`${t} *`)));
+    if (keptTypes.length > 0 && kept.length < wrapperLines.length) {
+      await writeFileAtomic(wrapper, kept.join('\n'));
+      anchoredTypes = keptTypes;
+      run = await runClang(input);
+      parsed = parseClangDiagnostics(run.stderr, path.dirname(file), { defaultFile: file });
+    }
+    if (run.code !== 0 && parsed.some((d) => d.file === wrapper && d.severity === 'error')) {
+      anchoredTypes = [];
+      input = file;
+      run = await runClang(input);
+      parsed = parseClangDiagnostics(run.stderr, path.dirname(file), { defaultFile: file });
+    }
   }
   diagnostics.push(...parsed.filter((d) => !wrapper || d.file !== wrapper));
 
   const ok = run.code === 0 && !diagnostics.some((d) => d.severity === 'error');
   let object: Uint8Array | undefined;
   if (ok) {
+    if (!fs.existsSync(tmpOut)) {
+      // clang picks the language from the file name: `x.o` is linker input, so `-c` compiles nothing.
+      throw new StudioError(`clang wrote no object for ${path.basename(file)}: it did not treat the file as C source`, {
+        hint: /\.(o|obj|elf)$/i.test(file) || text.startsWith('\x7fELF')
+          ? `${path.basename(file)} looks like an object, not C source: lint or run it directly (ringbuf-studio run ${path.basename(file)})`
+          : 'name BPF C sources *.bpf.c (clang decides the language from the extension)',
+        code: 'ENOSOURCE',
+        detail: run.stderr,
+      });
+    }
     await fs.promises.rename(tmpOut, outFile);
     object = new Uint8Array(await fs.promises.readFile(outFile));
   } else {

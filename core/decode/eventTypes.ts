@@ -78,6 +78,8 @@ export function inferEventTypesFromSource(sourceText: string): InferredEventType
       const name = ident[1] ?? '';
       const d = varType(name, at);
       if (d) return d.pointer ? undefined : { type: d.type, note: ` with ${d.name} declared ${d.type}` };
+      // A variable of a type we do not track (`__u64 one; … sizeof(one)`) is not a type name.
+      if (!typedefs.has(name) && declaredAsVariable(text, name, at)) return undefined;
       if (!C_KEYWORDS.has(name)) return { type: name, note: typedefs.has(name) ? ' (typedef)' : '' };
     }
     return undefined;
@@ -140,6 +142,15 @@ export function inferEventTypesFromSource(sourceText: string): InferredEventType
     if (found) out.push({ map: mapName, typeName: found.type, line, how: how + found.note });
   }
   return out;
+}
+
+/** True when `name` is declared as a variable (`T name;`, `T name = …`, `T name[…]`, a parameter) before `before`. */
+function declaredAsVariable(text: string, name: string, before: number): boolean {
+  const re = new RegExp(`\\b[A-Za-z_]\\w*[\\s*]+${name}\\s*(?:[=;,)]|\\[)`, 'g');
+  for (let m = re.exec(text); m && m.index < before; m = re.exec(text)) {
+    if (!/^(?:return|sizeof|case|goto)\b/.test(m[0])) return true;
+  }
+  return false;
 }
 
 /**

@@ -80,6 +80,19 @@ describe('event-type anchors', () => {
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 
+  it('an anchor clang refuses costs only its own ring: the others keep their layouts; a scalar is no type name', async () => {
+    const file = path.join(fixturesDir, 'mixed-anchors.bpf.c');
+    expect(eventTypesToAnchor(fs.readFileSync(file, 'utf8')).map((t) => `${t.map}:${t.typeName}`)).toEqual(['events:struct event', 'locals:local_event_t']);
+    const r = await compileBpf({ file, outFile: path.join(tmp.dir, 'mixed.bpf.o') });
+    expect(r.ok).toBe(true);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.anchoredTypes).toEqual(['struct event']);
+    const btf = btfOf(r);
+    const names = [];
+    for (let id = 1; id < btf.count; id++) if (btf.kindOf(id) === 'struct') names.push(btf.type(id).name);
+    expect(names).toContain('event');
+  });
+
   it('writes nothing but the object into the output folder (the wrapper lives in the cache)', () => {
     expect(fs.readdirSync(tmp.dir).filter((f) => !f.endsWith('.bpf.o'))).toEqual([]);
   });
