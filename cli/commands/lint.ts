@@ -7,6 +7,7 @@ import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import { formatDiagnostic, toJsonDiagnostic, type Diagnostic } from '../../core/diagnostics';
 import { compileBpf } from '../../core/build/build';
 import { lintFile, type LintOptions } from '../../core/lint/index';
+import { readBpfObject, requireBtf } from '../../core/elf/bpfObject';
 import { describeError, StudioError } from '../../core/util/errors';
 
 const usage = `usage: ringbuf-studio lint <file.bpf.c|file.o>... [options]
@@ -123,8 +124,17 @@ export async function lintPaths(args: { files: string[]; object?: string; compil
   for (const file of args.files) {
     const bytes = readInput(file, io.cwd);
     if (isElf(bytes)) {
+      // Without BTF the object layer sees map names only: say so instead of reporting nothing.
+      requireBtf(readBpfObject(new Uint8Array(bytes), { file }));
       all.push(...lintFile({ file, object: new Uint8Array(bytes) }, args.opts));
       continue;
+    }
+    if (/\.o$/i.test(file)) {
+      // Named like an object but not one: compiling it as C would only confuse (clang takes .o as linker input).
+      throw new StudioError(`${file} is not a compiled BPF object (no ELF header)`, {
+        hint: 'pass a BPF C source (prog.bpf.c) or an object built with: ringbuf-studio build prog.bpf.c -o prog.bpf.o',
+        code: 'ELINTINPUT',
+      });
     }
     let object: Uint8Array | undefined = args.object ? new Uint8Array(readInput(args.object, io.cwd)) : undefined;
     if (object && !isElf(object)) {

@@ -2,6 +2,8 @@
 //  [--duration S] [--format jsonl] [--attach PROG]… [--accept-new-host-key]`
 // Events on stdout (JSON lines, or aligned columns), stats and logs on stderr.
 // Failures print like a compiler (`file:line:col: error: …`) and exit 1.
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import { compileDecoder, eventToJson, type Column, type EventDecoder } from '../../core/decode/decode';
@@ -187,10 +189,27 @@ export function printDiagnostics(diags: readonly Diagnostic[], io: CliIo): void 
       io.stderr(`${rf.startsWith('..') ? r.file : rf}:${r.range.line}:${r.range.column}: note: ${r.message}\n`);
     }
     if (d.code === 'verifier' && d.detail) {
-      io.stderr(`verifier log (last lines; the full log is in the detail):\n${indent(verifierLogExcerpt(d.detail))}\n`);
+      io.stderr(`verifier log (last lines; ${saveVerifierLog(d.detail)}):\n${indent(verifierLogExcerpt(d.detail))}\n`);
     } else if (d.code === 'attach' && d.detail) {
       io.stderr(`  ${d.detail}\n`);
     }
+  }
+}
+
+/**
+ * A terminal cannot show a multi-megabyte verifier log: the whole log goes to a private
+ * file (0600 in a fresh 0700 directory) and the excerpt names it.
+ */
+function saveVerifierLog(log: string): string {
+  const lines = log.split('\n').length;
+  const size = log.length >= 1 << 20 ? `${(log.length / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(log.length / 1024)} KiB`;
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringbuf-studio-verifier-'));
+    const file = path.join(dir, 'verifier.log');
+    fs.writeFileSync(file, log, { mode: 0o600 });
+    return `full log, ${lines} lines, ${size}: ${file}`;
+  } catch (err) {
+    return `the full log (${lines} lines) could not be saved: ${describeError(err)}`;
   }
 }
 

@@ -12,6 +12,7 @@ import type { EventLayout } from '../decode/layout';
 import type { ElfFile, ElfSection, ElfSymbol } from './elf';
 import { EM_BPF, ElfError, SHF_EXECINSTR, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_SECTION, machineDescription, parseElf, readCString } from './elf';
 import { helperId, helperName } from './helpers';
+import { StudioError } from '../util/errors';
 
 export interface BpfMapInfo {
   name: string;
@@ -171,6 +172,19 @@ export function readBpfObject(bytes: Uint8Array, opts: ReadBpfObjectOptions = {}
     if (opts.file && err instanceof BtfError) throw withCause(new BtfError(`${opts.file}: BTF: ${err.message}`, err.hint), err);
     throw err;
   }
+}
+
+/**
+ * Loading (libbpf: "BTF is required, but is missing or corrupted"), typed events and the
+ * object-layer lint all need the object's BTF. Throws a StudioError (code ENOBTF) naming the fix.
+ */
+export function requireBtf(obj: BpfObjectInfo): void {
+  if (obj.hasBtf) return;
+  const name = obj.file ? obj.file.split('/').pop() : 'the object';
+  throw new StudioError(`${name} has no BTF (no .BTF section): it was compiled without -g, or the section was stripped`, {
+    code: 'ENOBTF',
+    hint: 'rebuild with -g: clang -O2 -g -target bpf -c prog.bpf.c -o prog.bpf.o (or ringbuf-studio build); llvm-strip -g and objcopy --strip-debug remove .BTF too',
+  });
 }
 
 function withCause<E extends Error>(e: E, cause: unknown): E {
@@ -368,9 +382,10 @@ function readPrograms(elf: ElfFile, maps: BpfMapInfo[], btfExt: BtfExt | undefin
   const programs: BpfProgramInfo[] = [];
   const le = elf.littleEndian;
   for (const sec of elf.sections) {
-    if ((sec.flags & SHF_EXECINSTR) === 0 || sec.name === '.text' || sec.size === 0) continue;
+    // sec.data, not sec.size: a NOBITS/NULL section may claim any size but has no bytes (found by fuzzing: a huge claimed size made this loop run for hours).
+    if ((sec.flags & SHF_EXECINSTR) === 0 || sec.name === '.text' || sec.data.length === 0) continue;
     const { kind, target } = classifySection(sec.name);
-    const insnCount = Math.floor(sec.size / 8);
+    const insnCount = Math.floor(sec.data.length / 8);
     const funcs = elf
       .symbolsOf(sec)
       .filter((s) => s.type === STT_FUNC && (s.bind === STB_GLOBAL || s.bind === STB_WEAK))

@@ -156,9 +156,10 @@ function describeMachine(m: number): string {
 
 /** Parses an ELF64 file (either byte order). Throws ElfError on anything malformed. */
 export function parseElf(bytes: Uint8Array): ElfFile {
-  if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+  if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
     throw new ElfError('not an ELF file (no \\x7fELF magic)', `pass a compiled BPF object (.o); ${HINT_COMPILE}`);
   }
+  if (bytes.length < 64) throw new ElfError(`truncated ELF header (${bytes.length} of 64 bytes)`, 'the file is incomplete; rebuild it');
   const cls = bytes[4];
   if (cls === 1) {
     throw new ElfError('object is 32-bit ELF (ELFCLASS32); BPF objects are ELF64', `compile with clang -target bpf (${HINT_COMPILE})`);
@@ -167,7 +168,6 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const data = bytes[5];
   if (data !== 1 && data !== 2) throw new ElfError(`unknown ELF byte order ${data ?? '?'}`, 'the file is corrupt');
   const le = data === 1;
-  if (bytes.length < 64) throw new ElfError(`truncated ELF header (${bytes.length} of 64 bytes)`, 'the file is incomplete; rebuild it');
   const r = new Reader(bytes, le);
   const type = r.u16(16);
   const machine = r.u16(18);
@@ -235,12 +235,13 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     if (rel.type !== SHT_REL && rel.type !== SHT_RELA) throw new ElfError(`section ${rel.name} is not a relocation section`);
     const isRela = rel.type === SHT_RELA;
     const ent = isRela ? 24 : 16;
-    if (rel.size % ent !== 0) {
-      throw new ElfError(`relocation section ${rel.name || rel.index} has size ${rel.size}, not a multiple of ${ent}`, 'the file is corrupt');
+    // data.length, not size: section 0 and NOBITS sections claim a size but have no bytes.
+    if (rel.data.length % ent !== 0) {
+      throw new ElfError(`relocation section ${rel.name || rel.index} has size ${rel.data.length}, not a multiple of ${ent}`, 'the file is corrupt');
     }
     const out: ElfRelocation[] = [];
     const rr = new Reader(rel.data, le);
-    for (let off = 0; off < rel.size; off += ent) {
+    for (let off = 0; off < rel.data.length; off += ent) {
       const info = [rr.u32(off + 8 + (le ? 0 : 4)), rr.u32(off + 8 + (le ? 4 : 0))] as const; // [lo = type, hi = symbol]
       const reloc: ElfRelocation = { offset: rr.u64(off), symbolIndex: info[1], type: info[0] };
       if (isRela) reloc.addend = rr.i64(off + 16);
@@ -285,11 +286,12 @@ function readSymbols(r: Reader, sections: ElfSection[]): ElfSymbol[] {
   const symtab = sections.find((s) => s.type === SHT_SYMTAB);
   if (!symtab) return [];
   if (symtab.entsize !== 0 && symtab.entsize !== 24) throw new ElfError(`bad symbol entry size ${symtab.entsize} (expected 24)`, 'the file is corrupt');
-  if (symtab.size % 24 !== 0) throw new ElfError(`symbol table size ${symtab.size} is not a multiple of 24`, 'the file is corrupt');
+  // data.length, not size: a symbol table in section 0 or typed NOBITS claims a size but has no bytes.
+  if (symtab.data.length % 24 !== 0) throw new ElfError(`symbol table size ${symtab.data.length} is not a multiple of 24`, 'the file is corrupt');
   const strSec = sections[symtab.link];
   if (!strSec || strSec.type !== SHT_STRTAB) throw new ElfError(`symbol table links to section ${symtab.link}, which is not a string table`, 'the file is corrupt');
   const strs = strSec.data;
-  const count = symtab.size / 24;
+  const count = symtab.data.length / 24;
   const out: ElfSymbol[] = new Array<ElfSymbol>(count);
   const sr = new Reader(symtab.data, r.le);
   for (let i = 0; i < count; i++) {

@@ -278,6 +278,11 @@ export class PanelModel {
         await this.runExport(msg.id, msg.request);
         return;
       case 'declareEventType':
+        // The action edits the user's source: only for a ring this run really has.
+        if (!this.run.eventTypes.some((t) => t.map === msg.map) && !this.run.maps.some((m) => m.name === msg.map && m.type === 'ringbuf')) {
+          this.replyError(msg.id, `declareEventType: this run has no ring buffer map named ${JSON.stringify(msg.map.slice(0, 80))}`);
+          return;
+        }
         try {
           await this.hooks.onDeclareEventType?.(msg.map);
           this.reply(msg.id);
