@@ -25,6 +25,8 @@ interface Annotation {
 }
 
 const ANNOTATION = /^; (.*) @ (.+):(\d+)$/;
+// Older kernels (Debian 12's 6.1) print only `; <source text>`: its line is found in the source.
+const BARE_ANNOTATION = /^; (.*\S.*)$/;
 // `12: (85) call bpf_ringbuf_reserve#131 ...` — an instruction.
 const INSTRUCTION = /^\d+: \([0-9a-f]{2}\)/;
 // `12: R0=... R1=...` or `from 11 to 15: R0=...` — register state, not an error.
@@ -35,12 +37,13 @@ const NOISE = /^(arg#\d+ reference type|func#\d+ @\d+|Validating |Func#\d+ |\s*$
 export interface VerifierFailure {
   /** The verifier's own words: the error line(s), e.g. "R6 invalid mem access 'ringbuf_mem_or_null'". */
   summary: string;
-  /** Where the failing instruction came from (absent when the object has no line info). */
+  /** Where the failing instruction came from (absent when the object has no line info, or the
+   * kernel printed only the source text: then `sourceText` alone, see findSourceTextLine). */
   file?: string;
   line?: number;
   /** The source text the annotation quoted. */
   sourceText?: string;
-  /** For an unreleased reference: where it was acquired. */
+  /** For an unreleased reference: where it was acquired (file '' and line 0 when the log names only the text). */
   acquiredAt?: { file: string; line: number; sourceText: string };
 }
 
@@ -69,13 +72,17 @@ export function analyzeVerifierLog(log: string): VerifierFailure {
   lines.forEach((l, index) => {
     const m = ANNOTATION.exec(l);
     if (m && Number(m[3]) > 0) annotations.push({ index, sourceText: (m[1] ?? '').trim(), file: m[2] ?? '', line: Number(m[3]) });
+    const bare = m ? null : BARE_ANNOTATION.exec(l);
+    if (bare) annotations.push({ index, sourceText: (bare[1] ?? '').trim(), file: '', line: 0 });
   });
   const at = [...annotations].reverse().find((a) => a.index < firstError);
   const summary = errorLines.join('\n') || lastMeaningfulLine(lines) || 'the verifier rejected the program';
   const out: VerifierFailure = { summary };
   if (at) {
-    out.file = at.file;
-    out.line = at.line;
+    if (at.line > 0) {
+      out.file = at.file;
+      out.line = at.line;
+    }
     out.sourceText = at.sourceText;
   }
   // "Unreleased reference id=3 alloc_insn=6": point at the line that acquired it too.
@@ -160,6 +167,20 @@ export function findMapLine(text: string | undefined, map: string): { line: numb
   return undefined;
 }
 
+/**
+ * The 1-based line whose text is `sourceText` (verifier logs before `@ file:line` existed):
+ * the first such line at or after `fromLine` (the program's SEC line), else the first anywhere.
+ */
+export function findSourceTextLine(text: string | undefined, sourceText: string, fromLine = 1): number | undefined {
+  const want = sourceText.trim();
+  if (!text || !want) return undefined;
+  const hits: number[] = [];
+  text.split('\n').forEach((l, i) => {
+    if (l.trim() === want) hits.push(i + 1);
+  });
+  return hits.find((n) => n >= fromLine) ?? hits[0];
+}
+
 /** A verifier rejection as one error Diagnostic on the failing line; the full log in `detail`. */
 export function verifierDiagnostic(error: HelperErrorInfo, src: SourceContext, programSection?: string): Diagnostic {
   const log = error.log ?? '';
@@ -168,19 +189,25 @@ export function verifierDiagnostic(error: HelperErrorInfo, src: SourceContext, p
   const message = failure.summary.split('\n').join('; ');
   let file = src.file;
   let pos = { line: 1, column: 1, endColumn: 1 };
+  const section = programSection ? findSectionLine(text, programSection) : undefined;
+  const byText = !failure.line && failure.sourceText ? findSourceTextLine(text, failure.sourceText, section?.line) : undefined;
   if (failure.file && failure.line) {
     file = resolveLogFile(failure.file, src);
     pos = { line: failure.line, ...firstColumn(file === src.file ? text : sourceText({ file }), failure.line) };
-  } else if (programSection) {
-    pos = findSectionLine(text, programSection) ?? pos;
+  } else if (byText) {
+    pos = { line: byText, ...firstColumn(text, byText) };
+  } else if (section) {
+    pos = section;
   }
   const related: RelatedInformation[] = [];
-  if (failure.acquiredAt) {
-    const f = resolveLogFile(failure.acquiredAt.file, src);
+  const acquired = failure.acquiredAt;
+  const acquiredLine = acquired && (acquired.line || findSourceTextLine(text, acquired.sourceText, section?.line));
+  if (acquired && acquiredLine) {
+    const f = acquired.line ? resolveLogFile(acquired.file, src) : src.file;
     related.push({
       file: f,
-      range: { line: failure.acquiredAt.line, endLine: failure.acquiredAt.line, ...firstColumn(f === src.file ? text : undefined, failure.acquiredAt.line) },
-      message: `the reference was acquired here: ${failure.acquiredAt.sourceText}`,
+      range: { line: acquiredLine, endLine: acquiredLine, ...firstColumn(f === src.file ? text : undefined, acquiredLine) },
+      message: `the reference was acquired here: ${acquired.sourceText}`,
     });
   }
   return {

@@ -3,13 +3,15 @@
 // missing prerequisite is a failure, not a skip.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { missingQemuTool } from './qemu';
 
-export type Prerequisite = 'bpf' | 'sshd' | 'browser';
+export type Prerequisite = 'bpf' | 'sshd' | 'browser' | 'qemu';
 
 const envName: Record<Prerequisite, string> = {
   bpf: 'REQUIRE_BPF',
   sshd: 'REQUIRE_SSHD',
   browser: 'REQUIRE_BROWSER',
+  qemu: 'REQUIRE_QEMU',
 };
 
 /** Returns null when available, otherwise the reason it is not. */
@@ -27,6 +29,9 @@ export function checkPrerequisite(p: Prerequisite): string | null {
     case 'browser':
       if (!fs.existsSync('/usr/bin/chromium')) return '/usr/bin/chromium not installed (apt-get install chromium)';
       return null;
+    case 'qemu':
+      // A Debian kernel booted in QEMU (TCG) as an SSH target: test/support/qemu.ts.
+      return missingQemuTool();
   }
 }
 

@@ -1,0 +1,276 @@
+// A second kernel: Debian's 6.1 booted in QEMU (TCG) and reached as an SSH target
+// through a forwarded port, so the whole remote path runs against a kernel other
+// than the host's: probe, helper upload with hash verification, build against the
+// guest's vmlinux.h, load, stream. The guest also has kprobes and fentry, which this
+// host refuses: those attach types are proven here. One boot serves every test.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileDecoder } from '../../../core/decode/decode';
+import type { DecodedEvent } from '../../../core/decode/decode';
+import { RunError, startRun } from '../../../core/run/run';
+import type { RunHandle } from '../../../core/run/run';
+import { probeTarget } from '../../../core/session/oneShot';
+import type { RecordBatch } from '../../../core/session/types';
+import { defaultHelperBinaryFor } from '../../../core/ssh/index';
+import type { SshConnectOptions, SshTarget } from '../../../core/ssh/index';
+import { execCollect } from '../../../core/ssh/target';
+import { connectTarget } from '../../../core/targets';
+import { listTemplates } from '../../../core/templates';
+import { available } from '../../support/prereq';
+import { bootGuest } from '../../support/qemu';
+import type { QemuGuest } from '../../support/qemu';
+import { prepare, root } from '../run/support';
+
+const fixture = (name: string): string => path.join(root, 'test/fixtures/qemu', name);
+
+describe.skipIf(!available('qemu'))('second kernel: Debian 6.1 in QEMU as an SSH target', () => {
+  let guest: QemuGuest;
+  let connect: SshConnectOptions;
+  let target: SshTarget | undefined;
+  let work: string;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    prepare(); // helper binary and libbpf headers
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-qemu-test-'));
+    guest = await bootGuest({ log: (m) => console.log(`qemu: ${m}`) });
+    connect = {
+      sshConfigPath: guest.sshConfig,
+      knownHostsPath: guest.knownHosts,
+      agentSocket: '/nonexistent',
+      readyTimeoutMs: 60_000, // key exchange under TCG takes a second or two
+      log: (level, msg) => logs.push(`${level}: ${msg}`),
+    };
+  }, 240_000);
+
+  afterAll(async () => {
+    await target?.close();
+    await guest?.stop();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  /** The shared connection (the first test makes it; a filtered run, e.g. `-t kprobe`, connects here). */
+  async function connected(): Promise<SshTarget> {
+    target ??= (await connectTarget(guest.alias, connect)) as SshTarget;
+    return target;
+  }
+
+  /** Runs a command in the guest over the target's own SSH connection. */
+  async function inGuest(command: string): Promise<string> {
+    const r = await execCollect((await connected()).client, command, { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`guest: ${command} → exit ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Decoded events of a run, collected as they arrive. */
+  function events(run: RunHandle, map: string): () => Array<DecodedEvent & { host: string }> {
+    const layout = run.layouts.get(map);
+    if (!layout) throw new Error(`no event layout for ${map}`);
+    const decoder = compileDecoder(layout);
+    const out: Array<DecodedEvent & { host: string }> = [];
+    run.onBatch((b: RecordBatch) => {
+      if (b.map !== map) return;
+      for (let i = 0; i < b.count; i++) out.push({ host: b.host, ...decoder.decode(b.data, b.offsets[i] ?? 0, b.lengths[i] ?? 0) });
+    });
+    return () => out;
+  }
+
+  /** Starts a command in the guest and returns its pid: the event it causes must carry that pid. */
+  async function spawnInGuest(command: string): Promise<number> {
+    const pid = Number((await inGuest(`${command} & echo $!; wait`)).trim());
+    if (!(pid > 1)) throw new Error(`no pid for ${command} in the guest`);
+    return pid;
+  }
+
+  /** Types a line into an interactive bash on a PTY in the guest (readline reads it), then exits. */
+  function typeIntoBash(line: string): Promise<void> {
+    const client = target?.client;
+    if (!client) throw new Error('not connected');
+    return new Promise<void>((resolve, reject) => {
+      client.exec('bash --norc --noprofile -i', { pty: true }, (err, channel) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const timer = setTimeout(() => channel.close(), 10_000);
+        channel.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        channel.resume();
+        channel.stderr.resume();
+        channel.write(`${line}\nexit\n`);
+      });
+    });
+  }
+
+  /**
+   * Runs the command in the guest again and again until an event carries the pid of one
+   * of those runs (nothing else in the guest execs or sleeps; generous deadline for TCG).
+   */
+  async function eventFrom(got: () => Array<DecodedEvent & { host: string }>, command: string, ms = 30_000): Promise<(DecodedEvent & { host: string }) | undefined> {
+    const pids = new Set<number>();
+    const end = Date.now() + ms;
+    const hit = (): (DecodedEvent & { host: string }) | undefined => got().find((e) => pids.has(Number(e.pid)));
+    while (Date.now() < end && !hit()) {
+      pids.add(await spawnInGuest(command));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return hit();
+  }
+
+  it('connects: probe names the 6.1 kernel, the helper is uploaded and its sha256 verified, reused, re-uploaded when corrupted', async () => {
+    target = (await connectTarget(guest.alias, connect)) as SshTarget;
+    expect(target.info?.kernel).toBe(guest.kernel.release);
+    expect(target.info?.kernel).toMatch(/^6\.1\./);
+    expect(target.info?.arch).toBe('x86_64');
+    expect(target.info?.uid).toBe(0);
+    expect(target.info?.btf).toBe(true);
+    expect(target.uploads).toBe(1);
+    // Default cache dir in the guest's (writable) HOME.
+    expect(target.helperPath).toMatch(/^\/root\/\.cache\/ringbuf-studio\/[^/]+\/ringbuf-helper-x86_64$/);
+    const local = crypto.createHash('sha256').update(fs.readFileSync(defaultHelperBinaryFor('x86_64'))).digest('hex');
+    expect((await inGuest(`sha256sum ${target.helperPath}`)).split(/\s+/)[0]).toBe(local);
+
+    // The helper's own probe, inside the guest: the attach kinds this host lacks are there.
+    const hello = await probeTarget(target);
+    expect(hello.kernel).toBe(guest.kernel.release);
+    expect(hello.ringbuf).toBe(true);
+    expect(hello.features.attach.kprobe).toBe(true);
+    expect(hello.features.attach.fentry).toBe(true);
+
+    const again = (await connectTarget(guest.alias, connect)) as SshTarget;
+    expect(again.uploads).toBe(0); // same hash: reused
+    await again.close();
+
+    await inGuest(`printf 'corrupt' >> ${target.helperPath}`);
+    logs.length = 0;
+    const repaired = (await connectTarget(guest.alias, connect)) as SshTarget;
+    expect(repaired.uploads).toBe(1);
+    expect(logs.some((l) => /sha256 mismatch/.test(l))).toBe(true);
+    await repaired.close();
+    expect((await inGuest(`sha256sum ${target.helperPath}`)).split(/\s+/)[0]).toBe(local);
+  }, 120_000);
+
+  // Every template, as the local run tests do, on the guest: built against the guest's
+  // vmlinux.h (fetched through the helper), loaded, attached, events decoded.
+  for (const t of listTemplates()) {
+    it(`template ${t.name}: loads, attaches and delivers decoded events on the guest`, async () => {
+      const run = await startRun({ file: path.join(t.dir, t.main), targets: [await connected()] });
+      try {
+        expect(run.loaded.get(guest.alias)?.programs.some((p) => p.attached)).toBe(true);
+        const [map] = [...run.layouts.keys()];
+        expect(map, 'a ring with an event layout').toBeTruthy();
+        const got = events(run, map ?? '');
+        if (/bash/.test(t.trigger)) {
+          const typed = `rbs_typed_${crypto.randomBytes(3).toString('hex')}`;
+          const end = Date.now() + 30_000;
+          const typedLine = (e: DecodedEvent): boolean => typeof e.line === 'string' && e.line.includes(typed);
+          while (Date.now() < end && !got().some(typedLine)) await typeIntoBash(`echo ${typed}`);
+          const ev = got().find(typedLine);
+          expect(ev?.comm).toBe('bash');
+        } else {
+          const ev = await eventFrom(got, '/bin/true');
+          expect(ev?.comm).toBe('true');
+          expect(ev?.host).toBe(guest.alias);
+          if (ev && 'filename' in ev) expect(ev.filename).toBe('/bin/true');
+          if (ev && 'exit_code' in ev) expect(ev.exit_code).toBe(0);
+          if (ev && 'uid' in ev) expect(ev.uid).toBe(0);
+        }
+      } finally {
+        expect((await run.stop()).reason).toBe('stopped');
+      }
+    }, 120_000);
+  }
+
+  it('kprobe/do_nanosleep attaches in the guest and delivers events from `sleep 0.1`', async () => {
+    const run = await startRun({ file: fixture('kprobe_nanosleep.bpf.c'), targets: [await connected()] });
+    try {
+      expect(run.loaded.get(guest.alias)?.programs.find((p) => p.name === 'rbs_kprobe_sleep')?.attached).toBe(true);
+      const got = events(run, 'kprobe_events');
+      const ev = await eventFrom(got, 'sleep 0.1');
+      expect(ev?.comm).toBe('sleep');
+      expect(ev?.host).toBe(guest.alias);
+    } finally {
+      await run.stop();
+    }
+  }, 120_000);
+
+  it('fentry/do_nanosleep attaches in the guest and reads its typed argument', async () => {
+    const run = await startRun({ file: fixture('fentry_nanosleep.bpf.c'), targets: [await connected()] });
+    try {
+      expect(run.loaded.get(guest.alias)?.programs.find((p) => p.name === 'rbs_fentry_sleep')?.attached).toBe(true);
+      const got = events(run, 'fentry_events');
+      const ev = await eventFrom(got, 'sleep 0.1');
+      expect(ev?.comm).toBe('sleep');
+      expect(BigInt(ev?.expires_ns as bigint | number)).toBeGreaterThan(0n);
+    } finally {
+      await run.stop();
+    }
+  }, 120_000);
+
+  it('a verifier rejection on 6.1 → error diagnostic on the dereferencing line with the 6.1 verifier\'s words', async () => {
+    const file = path.join(root, 'test/fixtures/run/verifier_nonull.bpf.c');
+    const err = await startRun({ file, targets: [await connected()], lint: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunError);
+    const d = (err as RunError).diagnostics[0];
+    const line = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('REJECTED HERE')) + 1;
+    expect(d).toMatchObject({ file, line, severity: 'error', code: 'verifier' });
+    expect(d?.message).toMatch(/invalid mem access/);
+    expect(d?.detail).toMatch(/processed \d+ insns/);
+  }, 120_000);
+
+  it('an unreleased reserve on 6.1 → diagnostic on the leaking line, related info on the reserve', async () => {
+    const file = path.join(root, 'test/fixtures/run/verifier_leak.bpf.c');
+    const err = await startRun({ file, targets: [await connected()], lint: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunError);
+    const d = (err as RunError).diagnostics[0];
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    expect(d?.line).toBe(lines.findIndex((l) => l.includes('LEAKS HERE')) + 1);
+    expect(d?.message).toMatch(/Unreleased reference/);
+    expect(d?.related?.[0]?.range.line).toBe(lines.findIndex((l) => l.includes('ACQUIRED HERE')) + 1);
+  }, 120_000);
+
+  it('the CLI as a user runs it: `ringbuf-studio run --target <alias>` prints the guest\'s kprobe events as JSON lines', async () => {
+    // ~/.ssh/config and known_hosts of a throwaway HOME, as a user would have them.
+    const home = path.join(work, 'home');
+    fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+    fs.copyFileSync(guest.sshConfig, path.join(home, '.ssh/config'));
+    fs.writeFileSync(path.join(home, '.ssh/known_hosts'), `${guest.knownHostsLine}\n`);
+    const cli = path.join(work, 'cli.cjs');
+    await esbuild.build({ entryPoints: [path.join(root, 'cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: cli, external: ['cpu-features', '*.node'], logLevel: 'error' });
+    const child = spawn(process.execPath, [cli, 'run', fixture('kprobe_nanosleep.bpf.c'), '--target', guest.alias, '--format', 'jsonl', '--duration', '60', '--quiet'], {
+      env: { ...process.env, HOME: home, SSH_AUTH_SOCK: '', RINGBUF_STUDIO_ROOT: root },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const lines = (): Array<{ pid?: number; comm?: string }> =>
+        out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { pid?: number; comm?: string });
+      const pids = new Set<number>();
+      const end = Date.now() + 60_000;
+      while (Date.now() < end && child.exitCode === null && !lines().some((e) => pids.has(Number(e.pid)))) {
+        pids.add(await spawnInGuest('sleep 0.1'));
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const ev = lines().find((e) => pids.has(Number(e.pid)));
+      expect(ev?.comm, `stderr: ${err}\nstdout: ${out.slice(-2000)}`).toBe('sleep');
+    } finally {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      expect(await exited, err).toBe(0);
+      clearTimeout(timer);
+    }
+  }, 120_000);
+});
