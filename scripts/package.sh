@@ -2,17 +2,22 @@
 # npm run package → ringbuf-studio-<version>.vsix: the bundled extension, CLI and
 # webview, libbpf headers (dist/include/bpf), the helper binaries (dist/helper/),
 # the BPF templates, README and LICENSE. Installs into VS Code and code-server.
-#   scripts/package.sh [--no-build] [-o out.vsix]
+#   scripts/package.sh [--no-build] [--x86_64-only] [-o out.vsix]
+# Both helpers (x86_64, aarch64) are required; the aarch64 cross toolchain comes from
+# `bash helper/setup-aarch64.sh` (run by `scripts/setup.sh test`). --x86_64-only packages
+# without the aarch64 helper (aarch64 targets then get a "no ringbuf-helper for aarch64" error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=1
 out=""
+arches=(x86_64 aarch64)
 while (($#)); do
   case "$1" in
     --no-build) build=0 ;;
+    --x86_64-only) arches=(x86_64) ;;
     -o) out="$2"; shift ;;
-    *) echo "package: unknown argument '$1' (use --no-build, -o FILE)" >&2; exit 2 ;;
+    *) echo "package: unknown argument '$1' (use --no-build, --x86_64-only, -o FILE)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -26,10 +31,14 @@ out="${out:-$name-$version.vsix}"
 if ((build)); then
   log "building bundles"
   node scripts/build.mjs
-  log "building the helper (x86_64; aarch64 when the cross toolchain is installed)"
+  log "building the helpers (${arches[*]})"
   make -s -C helper
-  if command -v aarch64-linux-gnu-gcc >/dev/null; then
-    make -s -C helper aarch64 || echo "package: warning: aarch64 helper did not build; the package runs only on x86_64 targets" >&2
+  if [[ " ${arches[*]} " == *" aarch64 "* ]]; then
+    command -v aarch64-linux-gnu-gcc >/dev/null || {
+      echo "package: no aarch64 cross compiler: install it with 'bash helper/setup-aarch64.sh' (root, Debian multiarch), or package with --x86_64-only" >&2
+      exit 1
+    }
+    make -s -C helper aarch64
   fi
 fi
 
@@ -42,6 +51,12 @@ if ((${#helpers[@]} == 0)); then
   echo "package: no helper binary in dist/helper/ (make -C helper); refusing to build a package that cannot run programs" >&2
   exit 1
 fi
+for arch in "${arches[@]}"; do
+  [[ -f dist/helper/ringbuf-helper-$arch ]] || {
+    echo "package: dist/helper/ringbuf-helper-$arch missing: build it with make -C helper$([[ $arch == x86_64 ]] || echo " $arch (or package with --x86_64-only)")" >&2
+    exit 1
+  }
+done
 chmod 0755 "${helpers[@]}"
 
 log "vsce package → $out"

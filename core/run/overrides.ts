@@ -34,8 +34,11 @@ export function nearestValidRingSizes(n: number, pageSize: number): { below?: nu
   return { ...(below !== undefined ? { below } : {}), ...(above !== undefined ? { above } : {}) };
 }
 
-/** Problems with the overrides for this object and page size, as error Diagnostics on the map definitions. */
-export function validateOverrides(overrides: Record<string, number>, obj: BpfObjectInfo, pageSize: number, src: SourceContext): Diagnostic[] {
+/**
+ * Problems with the overrides for this object and page size, as error Diagnostics on the
+ * map definitions. `target` (e.g. "pi (aarch64)") is named in size messages: the page size is its.
+ */
+export function validateOverrides(overrides: Record<string, number>, obj: BpfObjectInfo, pageSize: number, src: SourceContext, target?: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (map: string): Pick<Diagnostic, 'line' | 'column' | 'endLine' | 'endColumn'> => {
     const p = findMapLine(src.text, map) ?? { line: 1, column: 1, endColumn: 1 };
@@ -68,7 +71,7 @@ export function validateOverrides(overrides: Record<string, number>, obj: BpfObj
         severity: 'error',
         code: 'override',
         source: 'loader',
-        message: `--max-entries ${name}=${value} is not a valid ring buffer size: it must be a power of two and a multiple of the page size (${pageSize})${suggestion}`,
+        message: `--max-entries ${name}=${value} is not a valid ring buffer size${target ? ` on ${target}` : ''}: it must be a power of two and a multiple of the page size (${pageSize})${suggestion}`,
       });
     } else if (value <= 0) {
       out.push({ file: src.file, ...at(name), severity: 'error', code: 'override', source: 'loader', message: `--max-entries ${name}=${value}: max_entries must be at least 1` });

@@ -274,6 +274,13 @@ export class HelperSession {
   private goneError(what: string): StudioError {
     const c = this.closedInfo;
     const stderr = this.stderrText.trim();
+    if (c?.reason === 'connection-lost') {
+      return new StudioError(`${this.target}: helper is gone during ${what}: ${c.message}`, {
+        code: 'EHELPERGONE',
+        hint: `the helper on ${this.target} sees the connection close and detaches whatever it loaded; check the network and sshd there, then run again`,
+        ...(stderr ? { detail: stderr } : {}),
+      });
+    }
     return new StudioError(`${this.target}: helper ${c ? 'is gone' : 'did not answer'} during ${what}${c ? `: ${c.message}` : ''}`, {
       code: 'EHELPERGONE',
       hint: 'see the log for what the helper said; rebuild it if it crashed (npm run build:helper)',

@@ -196,6 +196,13 @@ function mapConnectError(err: Error & { code?: string; level?: string }, host: R
       cause: err,
     });
   }
+  if (code === 'ECONNRESET' || /lost before handshake/i.test(err.message)) {
+    return new StudioError(`${where} closed the connection before the SSH handshake`, {
+      code: 'ESSHRESET',
+      hint: 'sshd there may be restarting (the host rebooting), or a proxy/firewall in between drops it: try again in a moment, or check with `ssh -v` to the same target',
+      cause: err,
+    });
+  }
   return new StudioError(`ssh connection to ${where} failed: ${err.message}`, { code: 'ESSH', cause: err });
 }
 
