@@ -12,7 +12,7 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 base_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool openssh-server make gcc pkg-config)
 # golang + cilium/ebpf: the export-go test builds the exported bpf2go package offline.
-test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo golang-go golang-github-cilium-ebpf-dev)
+test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo golang-go golang-github-cilium-ebpf-dev qemu-system-x86 busybox-static cpio xz-utils)
 bench_pkgs=(bpftrace python3-bpfcc)
 
 pkgs=("${base_pkgs[@]}")
@@ -55,14 +55,36 @@ if [[ $(id -u) -eq 0 ]]; then
   mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
 fi
 
+# The .vsix ships an aarch64 helper too: test/bench install the cross toolchain, arm64
+# static libs and qemu-user-static (Debian multiarch) before building, so a multiarch
+# apt upgrade of amd64 libraries happens before the x86_64 helper links.
+case "$profile" in
+  test | bench) log "aarch64 cross toolchain"; bash helper/setup-aarch64.sh ;;
+esac
+
 log "building helper and bundles"
-if [[ -f helper/Makefile ]]; then make -s -C helper; fi
+if [[ -f helper/Makefile ]]; then
+  make -s -C helper
+  case "$profile" in test | bench) make -s -C helper aarch64 ;; esac
+fi
 node scripts/build.mjs
 
 # The UI tests and `npm run demo` drive a real VS Code (code-server) in Chromium.
 case "$profile" in
   test | bench) bash scripts/install-code-server.sh ;;
 esac
+
+# The second-kernel tests (test/integration/qemu) boot Debian's kernel in QEMU: download the
+# package linux-image-amd64 depends on into .cache/qemu/debs, once, without installing it.
+if [[ $profile != base ]] && command -v apt-get >/dev/null && ! compgen -G ".cache/qemu/debs/linux-image-*_amd64.deb" >/dev/null; then
+  kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1)
+  if [[ -n $kpkg ]]; then
+    log "downloading $kpkg (kernel for the QEMU tests)"
+    mkdir -p .cache/qemu/debs && (cd .cache/qemu/debs && apt-get download -qq "$kpkg" 2>/dev/null)
+  else
+    echo "setup: apt-cache names no linux-image for linux-image-amd64 (run apt-get update); the QEMU tests need it" >&2
+  fi
+fi
 
 # bcc compiles at run time against kernel headers; this kernel ships none, so the
 # benchmark uses Debian's closest ones (see env-recipes) — only for `npm run bench`.

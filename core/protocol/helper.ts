@@ -111,11 +111,24 @@ export interface DropCounter {
   value: number;
 }
 
+/** Where the helper's drain time goes (optional STATS field; helpers before it omit it). Cumulative. */
+export interface DrainStats {
+  /** EVENTS frames shipped. */
+  frames: number;
+  /** Times the loop went to sleep with nothing to drain. */
+  sleeps: number;
+  /** Time stdout stayed full (the reader did not keep up). */
+  outputBlockedMs: number;
+  /** Time the helper was runnable but waited for a CPU (0 without kernel schedstats). */
+  runDelayMs: number;
+}
+
 export interface Stats {
   timeMs: number;
   paused: boolean;
   rings: RingStats[];
   counters: DropCounter[];
+  drain?: DrainStats;
 }
 
 export type HelperErrorCode =
@@ -195,21 +208,29 @@ export class ProtocolError extends StudioError {
 /**
  * Splits a byte stream into frames. Frames that lie wholly inside one pushed chunk
  * are returned as views into it (no copy); a frame spanning chunks is assembled
- * once into a buffer of its exact size. After an error every push throws again.
+ * once into a buffer of its exact size. With `split`, a frame whose kind byte asks
+ * for it is assembled as a small head and a tail of its own (an EVENTS frame's
+ * records land in a buffer of exactly their size, which the panel store keeps as it
+ * is instead of copying it again). After an error every push throws again.
  */
 class FrameSplitter<T> {
   private readonly header = new Uint8Array(4);
   private headerFilled = 0;
+  /** The frame being assembled: head (may be empty) then body. */
+  private head: Uint8Array | null = null;
   private body: Uint8Array | null = null;
-  private bodyFilled = 0;
+  private filled = 0;
   private failure: ProtocolError | null = null;
 
-  constructor(private readonly decodeFrame: (frame: Uint8Array) => T) {}
+  constructor(
+    private readonly decodeFrame: (frame: Uint8Array) => T,
+    private readonly split?: { headLength: (kind: number, length: number) => number; decode: (head: Uint8Array, tail: Uint8Array) => T },
+  ) {}
 
   push(chunk: Uint8Array): T[] {
     if (this.failure) throw this.failure;
     try {
-      return this.split(chunk);
+      return this.splitChunk(chunk);
     } catch (err) {
       this.failure = err instanceof ProtocolError ? err : new ProtocolError(`undecodable frame: ${String(err)}`);
       throw this.failure;
@@ -221,21 +242,31 @@ class FrameSplitter<T> {
     return this.body === null && this.headerFilled === 0;
   }
 
-  private split(chunk: Uint8Array): T[] {
+  private splitChunk(chunk: Uint8Array): T[] {
     const out: T[] = [];
     let off = 0;
     const end = chunk.length;
     while (off < end) {
       if (this.body !== null) {
-        const n = Math.min(this.body.length - this.bodyFilled, end - off);
-        this.body.set(chunk.subarray(off, off + n), this.bodyFilled);
-        this.bodyFilled += n;
+        const head = this.head;
+        if (head !== null && this.filled < head.length) {
+          const n = Math.min(head.length - this.filled, end - off);
+          head.set(chunk.subarray(off, off + n), this.filled);
+          this.filled += n;
+          off += n;
+          continue;
+        }
+        const bodyFilled = this.filled - (head?.length ?? 0);
+        const n = Math.min(this.body.length - bodyFilled, end - off);
+        this.body.set(chunk.subarray(off, off + n), bodyFilled);
+        this.filled += n;
         off += n;
-        if (this.bodyFilled === this.body.length) {
-          const frame = this.body;
+        if (bodyFilled + n === this.body.length) {
+          const body = this.body;
           this.body = null;
-          this.bodyFilled = 0;
-          out.push(this.decodeFrame(frame));
+          this.head = null;
+          this.filled = 0;
+          out.push(head !== null && this.split ? this.split.decode(head, body) : this.decodeFrame(body));
         }
         continue;
       }
@@ -257,8 +288,11 @@ class FrameSplitter<T> {
         out.push(this.decodeFrame(chunk.subarray(off, off + length)));
         off += length;
       } else {
-        this.body = new Uint8Array(length);
-        this.bodyFilled = 0;
+        // The kind byte is known when any of the frame is in this chunk (almost always).
+        const headLength = off < end && this.split ? this.split.headLength(chunk[off] ?? 0, length) : 0;
+        this.head = headLength > 0 && headLength < length ? new Uint8Array(headLength) : null;
+        this.body = new Uint8Array(length - (this.head?.length ?? 0));
+        this.filled = 0;
       }
     }
     return out;
@@ -272,7 +306,10 @@ function checkLength(length: number): void {
 
 /** Incremental decoder of helper → core frames. */
 export class FrameDecoder {
-  private readonly splitter = new FrameSplitter(decodeHelperFrame);
+  private readonly splitter = new FrameSplitter(decodeHelperFrame, {
+    headLength: (kind, length) => (kind === FrameKind.events && length > EVENTS_HEAD ? EVENTS_HEAD : 0),
+    decode: decodeEventsParts,
+  });
   /** Feeds bytes; returns every message completed by them. Throws ProtocolError on malformed input. */
   push(chunk: Uint8Array): HelperMessage[] {
     return this.splitter.push(chunk);
@@ -433,6 +470,15 @@ function decodeUtf8(bytes: Uint8Array, what: string): string {
 const logLevels: readonly LogLevel[] = ['warn', 'info', 'debug'];
 
 /** Decodes one helper → core frame body (`kind | payload`, without the length). */
+/** Kind byte + the 16-byte EVENTS header. */
+const EVENTS_HEAD = 17;
+
+/** An EVENTS frame assembled as head (kind + header) and records. */
+function decodeEventsParts(head: Uint8Array, records: Uint8Array): HelperMessage {
+  const view = new DataView(head.buffer, head.byteOffset + 1, 16);
+  return { kind: 'events', ringIndex: view.getUint32(0, true), count: view.getUint32(4, true), timeNs: view.getBigUint64(8, true), records };
+}
+
 export function decodeHelperFrame(body: Uint8Array): HelperMessage {
   const kind = body[0];
   const payload = body.subarray(1);
@@ -516,11 +562,15 @@ export function splitRecords(records: Uint8Array, count: number): { count: numbe
   if (cap < count) throw new ProtocolError(`EVENTS claims ${count} records but carries only ${records.length} bytes`);
   const offsets = new Uint32Array(count);
   const lengths = new Uint32Array(count);
+  // Headers sit at multiples of 8 from the start: read them as u32 words when the span is
+  // 4-aligned (an assembled frame always is), byte by byte otherwise. Little-endian host assumed
+  // for the fast path, as on every platform the extension runs on.
+  const words = records.byteOffset % 4 === 0 && littleEndianHost ? new Uint32Array(records.buffer, records.byteOffset, records.length >>> 2) : null;
   let kept = 0;
   let off = 0;
   for (let i = 0; i < count; i++) {
     if (off + RECORD_HEADER_SIZE > records.length) throw new ProtocolError(`EVENTS record ${i} header lies past the end of the batch`);
-    const header = readU32(records, off);
+    const header = words ? (words[off >>> 2] ?? 0) : readU32(records, off);
     if (header & RECORD_BUSY) throw new ProtocolError(`EVENTS record ${i} is still marked busy`);
     const len = header & RECORD_LEN_MASK;
     const data = off + RECORD_HEADER_SIZE;
@@ -534,6 +584,8 @@ export function splitRecords(records: Uint8Array, count: number): { count: numbe
   }
   return { count: kept, offsets: offsets.subarray(0, kept), lengths: lengths.subarray(0, kept) };
 }
+
+const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function readU32(b: Uint8Array, off: number): number {
   return ((b[off] ?? 0) | ((b[off + 1] ?? 0) << 8) | ((b[off + 2] ?? 0) << 16) | ((b[off + 3] ?? 0) << 24)) >>> 0;
@@ -702,7 +754,7 @@ function loadedToWire(l: Loaded): Json {
 
 function statsFromWire(o: Json): Stats {
   const w = 'STATS';
-  return {
+  const stats: Stats = {
     timeMs: num(o, 'time_ms', w),
     paused: bool(o, 'paused', w),
     rings: arr(o, 'rings', w).map((v) => {
@@ -725,6 +777,17 @@ function statsFromWire(o: Json): Stats {
       return { name: str(c, 'name', cw), map: str(c, 'map', cw), value: num(c, 'value', cw) };
     }),
   };
+  if (o.drain !== undefined && o.drain !== null) {
+    const d = obj(o.drain, `${w}.drain`);
+    const dw = `${w}.drain`;
+    stats.drain = {
+      frames: num(d, 'frames', dw),
+      sleeps: num(d, 'sleeps', dw),
+      outputBlockedMs: num(d, 'output_blocked_ms', dw),
+      runDelayMs: num(d, 'run_delay_ms', dw),
+    };
+  }
+  return stats;
 }
 function statsToWire(s: Stats): Json {
   return {
@@ -741,6 +804,9 @@ function statsToWire(s: Stats): Json {
       fill: r.fill,
     })),
     counters: s.counters,
+    ...(s.drain
+      ? { drain: { frames: s.drain.frames, sleeps: s.drain.sleeps, output_blocked_ms: s.drain.outputBlockedMs, run_delay_ms: s.drain.runDelayMs } }
+      : {}),
   };
 }
 

@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compileBpf } from '../build/build';
 import { bpfArchOf } from '../build/paths';
-import { ensureVmlinuxHeader } from '../build/vmlinux';
+import { ensureVmlinuxHeader, type VmlinuxHeader } from '../build/vmlinux';
 import type { EventLayout } from '../decode/layout';
 import { inferEventTypesFromSource, resolveEventLayouts } from '../decode/eventTypes';
 import type { Diagnostic } from '../diagnostics';
-import { readBpfObject, type BpfObjectInfo } from '../elf/bpfObject';
+import { readBpfObject, requireBtf, type BpfObjectInfo } from '../elf/bpfObject';
 import { lintFile } from '../lint/index';
 import type { Hello, Loaded, LogLevel, Stats } from '../protocol/helper';
 import { HelperSession, LoadError, type SessionClosed } from '../session/helperSession';
@@ -180,12 +180,26 @@ function sourceForObject(objFile: string, obj: BpfObjectInfo): string | undefine
   return candidates.find((c) => fs.existsSync(c));
 }
 
-async function defaultVmlinuxHeaderDir(target: TargetConnection, hello: Hello, signal?: AbortSignal): Promise<string | undefined> {
-  if (target.kind === 'local') return undefined;
-  const text = await fetchVmlinuxHeader(target, signal ? { signal } : {});
+/**
+ * The target's vmlinux.h in the local cache. When the connect probe reported the
+ * target's BTF sha256, the cache is keyed by (kernel release, BTF hash) and a warm
+ * run fetches nothing; a rebuilt kernel (new BTF hash) fetches again. Without the
+ * hash the header is always fetched and keyed by its own text.
+ */
+export async function targetVmlinuxHeader(
+  target: TargetConnection,
+  kernelRelease: string,
+  opts: { signal?: AbortSignal; cacheDir?: string } = {},
+): Promise<VmlinuxHeader> {
+  const fetchOpts = opts.signal ? { signal: opts.signal } : {};
+  const cache = opts.cacheDir ? { cacheDir: opts.cacheDir } : {};
+  const btfHash = target.info?.btfSha256;
+  if (btfHash && /^[0-9a-f]{64}$/.test(btfHash)) {
+    return ensureVmlinuxHeader({ ...cache, kernelRelease, btfHash, generate: () => fetchVmlinuxHeader(target, fetchOpts) });
+  }
+  const text = await fetchVmlinuxHeader(target, fetchOpts);
   const hash = crypto.createHash('sha256').update(text).digest('hex');
-  const header = await ensureVmlinuxHeader({ generate: () => Promise.resolve(text), kernelRelease: hello.kernel, btfHash: hash });
-  return header.dir;
+  return ensureVmlinuxHeader({ ...cache, generate: () => Promise.resolve(text), kernelRelease, btfHash: hash });
 }
 
 /** Starts a run; resolves once every target streams. Rejects with RunError (with diagnostics) when it cannot start. */
@@ -232,45 +246,47 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
       ...(signal ? { signal } : {}),
       local: { ...opts.connect?.local, ...(opts.helperPath ? { helperPath: opts.helperPath } : {}) },
     };
-    const opened = await Promise.all(
-      specs.map(async (spec) => {
-        const name = typeof spec === 'string' ? spec : spec.name;
-        let conn: TargetConnection;
+    const connectError = (name: string, err: unknown): RunError =>
+      err instanceof RunError ? err : new RunError(names.length > 1 ? `${name}: ${messageOf(err)}` : messageOf(err), 'connect', [], errorOpts(err, name));
+    const connected = specs.map(async (spec) => {
+      const name = typeof spec === 'string' ? spec : spec.name;
+      try {
+        if (typeof spec !== 'string') return { name, conn: spec };
+        const conn = await connectTarget(spec, connectOpts);
+        owned.push(conn);
+        return { name, conn };
+      } catch (err) {
+        throw connectError(name, err);
+      }
+    });
+    const openedPromise = Promise.all(
+      connected.map(async (c) => {
+        const { name, conn } = await c;
         try {
-          if (typeof spec === 'string') {
-            conn = await connectTarget(spec, connectOpts);
-            owned.push(conn);
-          } else conn = spec;
           const proc = await conn.spawnHelper(['serve'], signal ? { signal } : {});
           const session = await HelperSession.open(proc, { target: name });
           sessions.push(session);
           session.onLog((level, text) => listeners.log.emit(name, level, text));
           return { name, conn, session };
         } catch (err) {
-          throw err instanceof RunError ? err : new RunError(names.length > 1 ? `${name}: ${messageOf(err)}` : messageOf(err), 'connect', [], errorOpts(err, name));
+          throw connectError(name, err);
         }
       }),
     );
-    signal?.throwIfAborted();
-    for (const t of opened) {
-      const p = kernelProblem(t.session.hello, t.name);
-      if (p) throw new RunError(p.message, 'kernel', [], { ...errorOpts(p, t.name), code: 'EKERNELOLD' });
-    }
+    openedPromise.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
 
-    // 2. Build (or read the object).
-    const first = opened[0];
-    if (!first) throw new RunError('no target', 'connect');
-    let objectBytes: Uint8Array;
-    let objectPath: string | undefined;
-    let sourceFile: string | undefined;
-    if (isObjectFile(file)) {
-      objectBytes = new Uint8Array(await fs.promises.readFile(file));
-      objectPath = file;
-    } else {
+    // 2a. The build needs the target's arch, kernel and vmlinux.h. An SSH target's connect
+    // probe already knows them, so the build runs while its helper starts (a round trip
+    // and the HELLO saved on every run); otherwise it waits for the HELLO.
+    const build = async (conn: TargetConnection, facts: { arch: string; kernel: string }, hello?: Hello): Promise<{ bytes: Uint8Array; path: string | undefined }> => {
       setState('building', path.basename(file));
-      sourceFile = file;
-      const headerDir = await (opts.vmlinuxHeaderDir ? opts.vmlinuxHeaderDir(first.conn, first.session.hello) : defaultVmlinuxHeaderDir(first.conn, first.session.hello, signal));
-      const arch = bpfArchOf(first.session.hello.arch);
+      // (An early build never has a caller-supplied header: that callback takes the HELLO.)
+      const headerDir = opts.vmlinuxHeaderDir && hello
+        ? await opts.vmlinuxHeaderDir(conn, hello)
+        : conn.kind === 'local'
+          ? undefined
+          : (await targetVmlinuxHeader(conn, facts.kernel, signal ? { signal } : {})).dir;
+      const arch = bpfArchOf(facts.arch);
       const built = await compileBpf({
         file,
         ...(opts.outFile ? { outFile: opts.outFile } : {}),
@@ -290,13 +306,45 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
           { hint: 'fix the errors shown at their lines', detail: built.stderr },
         );
       }
-      objectBytes = built.object;
-      objectPath = built.objectPath;
+      return { bytes: built.object, path: built.objectPath };
+    };
+    let earlyBuild: ReturnType<typeof build> | undefined;
+    if (!isObjectFile(file) && !opts.vmlinuxHeaderDir) {
+      const firstConnected = connected[0] ? await connected[0] : undefined;
+      const info = firstConnected?.conn.info;
+      if (firstConnected && info) {
+        earlyBuild = build(firstConnected.conn, info);
+        earlyBuild.catch(() => undefined); // awaited after the HELLOs
+      }
+    }
+    const opened = await openedPromise;
+    signal?.throwIfAborted();
+    for (const t of opened) {
+      const p = kernelProblem(t.session.hello, t.name);
+      if (p) throw new RunError(p.message, 'kernel', [], { ...errorOpts(p, t.name), code: 'EKERNELOLD' });
+    }
+
+    // 2. Build (or read the object).
+    const first = opened[0];
+    if (!first) throw new RunError('no target', 'connect');
+    let objectBytes: Uint8Array;
+    let objectPath: string | undefined;
+    let sourceFile: string | undefined;
+    if (isObjectFile(file)) {
+      objectBytes = new Uint8Array(await fs.promises.readFile(file));
+      objectPath = file;
+    } else {
+      sourceFile = file;
+      const built = await (earlyBuild ?? build(first.conn, first.session.hello, first.session.hello));
+      objectBytes = built.bytes;
+      objectPath = built.path;
     }
     signal?.throwIfAborted();
     let object: BpfObjectInfo;
     try {
-      object = readBpfObject(objectBytes, { file: objectPath ?? file });
+      // Every target the helper runs on (x86_64, aarch64) is little-endian; a bpfeb object cannot load.
+      object = readBpfObject(objectBytes, { file: objectPath ?? file, targetEndian: 'little' });
+      requireBtf(object);
     } catch (err) {
       throw new RunError(messageOf(err), 'build', [], errorOpts(err));
     }
@@ -320,10 +368,13 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
       setState('linting');
       const seen = new Set<string>();
       const lintErrors: Diagnostic[] = [];
+      // Which target (and page size) the errors are about: sizes valid on 4 KiB pages fail on 64 KiB arm64.
+      const erring: string[] = [];
       for (const t of opened) {
         const key = `${t.session.hello.pageSize}/${t.session.hello.kernel}`;
         if (seen.has(key)) continue;
         seen.add(key);
+        const before = lintErrors.length;
         const diags = lintFile(
           { file: source.file, ...(source.text !== undefined ? { text: source.text } : {}), object: objectBytes },
           { pageSize: t.session.hello.pageSize, kernelRelease: t.session.hello.kernel },
@@ -334,10 +385,11 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
             if (!lintErrors.some(dup)) lintErrors.push(d);
           } else if (!warnings.some(dup)) warnings.push(d);
         }
+        if (lintErrors.length > before) erring.push(`${t.name} (page size ${t.session.hello.pageSize}, Linux ${t.session.hello.kernel})`);
       }
       if (lintErrors.length) {
         throw new RunError(
-          `${path.basename(source.file)} has ${lintErrors.length} ring buffer error${lintErrors.length > 1 ? 's' : ''}; not loading it`,
+          `${path.basename(source.file)} has ${lintErrors.length} ring buffer error${lintErrors.length > 1 ? 's' : ''} for ${erring.join(', ')}; not loading it`,
           'lint',
           [...lintErrors, ...warnings],
           { hint: 'fix them (quick fixes are offered in the editor), or run with --no-lint to let the kernel decide' },
@@ -349,7 +401,7 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
     // 4. Overrides and attach names, checked before anything reaches the kernel.
     const overrides = opts.maxEntries ?? {};
     for (const t of opened) {
-      const problems = validateOverrides(overrides, object, t.session.hello.pageSize, source);
+      const problems = validateOverrides(overrides, object, t.session.hello.pageSize, source, `${t.name} (${t.session.hello.arch})`);
       if (problems.length) {
         throw new RunError(problems[0]?.message ?? 'invalid override', 'override', problems, { code: 'EOVERRIDE', target: t.name, hint: 'pick a size that is a power of two and a multiple of the page size' });
       }
@@ -484,7 +536,9 @@ function startStreaming(x: StreamingInput): RunHandle {
           : reason === 'aborted'
             ? `interrupted after ${events} events`
             : lost && reason !== 'stopped'
-              ? `${lost.target}: ${lost.closed.message}`
+              ? lost.closed.reason === 'connection-lost'
+                ? `${lost.target}: ${lost.closed.message} after ${events} events; the helper there detaches the program by itself (reconnect and run again)`
+                : `${lost.target}: ${lost.closed.message}`
               : `stopped after ${events} events`;
     x.setState('stopped', message);
     resolveDone({ reason, events, message, closed });

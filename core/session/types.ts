@@ -29,10 +29,25 @@ export interface SpawnHelperOptions {
   signal?: AbortSignal;
 }
 
+/** Facts about a target known right after connecting (see TargetConnection.info). */
+export interface TargetInfo {
+  /** Helper arch name: x86_64 or aarch64. */
+  readonly arch: string;
+  /** `uname -r`. */
+  readonly kernel: string;
+  readonly btfSha256?: string | undefined;
+}
+
 export interface TargetConnection {
   /** "local", an ssh alias, or "user@host:port" — what the user typed or picked. */
   readonly name: string;
   readonly kind: 'local' | 'ssh';
+  /**
+   * What the connect probe learned before any helper runs (SSH targets; optional). Lets a
+   * run build in parallel with the helper's start, and `btfSha256` (of the target's
+   * /sys/kernel/btf/vmlinux) keys the local vmlinux.h cache so a warm run fetches nothing.
+   */
+  readonly info?: TargetInfo | undefined;
   /** Starts the helper with root privileges (directly, or through sudo) with the given argv. */
   spawnHelper(args: readonly string[], options?: SpawnHelperOptions): Promise<HelperProcess>;
   close(): Promise<void>;

@@ -52,7 +52,9 @@ export function remoteProbeCommand(cacheDir: string | undefined, version: string
     // The BTF hash keys the local vmlinux.h cache without fetching the header.
     'if [ -r /sys/kernel/btf/vmlinux ]; then echo btf; sha256sum < /sys/kernel/btf/vmlinux; else echo nobtf; echo -; fi',
     `d=${dir}`,
-    `sha256sum -- "$d/ringbuf-helper-$a" 2>/dev/null || echo none`,
+    // Reuse only a helper in a directory we own and nobody else can write to (re-tightened on
+    // every connect): in a writable one, another user could swap the binary after this check.
+    `{ [ -O "$d" ] && chmod 700 -- "$d" && chmod go-w -- "$d/ringbuf-helper-$a" && sha256sum -- "$d/ringbuf-helper-$a"; } 2>/dev/null || echo none`,
   ].join('; ');
 }
 
@@ -236,7 +238,11 @@ export class SshTarget implements TargetConnection {
     if (/^[0-9a-f]{64}$/.test(remoteSha)) this.log('warn', `helper on ${this.name} differs from ours (sha256 mismatch); uploading again`);
     else this.log('info', `uploading helper to ${this.name}:${remote}`);
 
-    const mk = await this.exec(`umask 077 && mkdir -p -- ${shellQuote(dir)} && chmod 700 -- ${shellQuote(dir)}`);
+    // Also drops partial uploads a lost connection left behind (older than 10 min, so never one in progress).
+    const mk = await this.exec(
+      `umask 077 && mkdir -p -- ${shellQuote(dir)} && chmod 700 -- ${shellQuote(dir)} && ` +
+        `{ find ${shellQuote(dir)} -maxdepth 1 -name 'ringbuf-helper-*.upload-*' -mmin +10 -exec rm -f {} + 2>/dev/null || true; }`,
+    );
     if (mk.code !== 0) {
       throw new StudioError(`cannot create ${dir} on ${this.name}: ${mk.stderr.trim()}`, {
         code: 'EHELPERUPLOAD',
@@ -244,14 +250,17 @@ export class SshTarget implements TargetConnection {
       });
     }
     const tmp = `${remote}.upload-${crypto.randomBytes(6).toString('hex')}`;
-    try {
-      await this.sftpPut(local, tmp);
-    } catch (err) {
-      if (!(err instanceof StudioError && err.code === 'ESFTPUNAVAILABLE')) throw err;
-      // Hosts without an sftp subsystem: stream the file through `cat` instead.
-      this.log('info', `${this.name} has no SFTP subsystem; uploading through an exec channel`);
-      await this.catPut(local, tmp);
-    }
+    const upload = async (): Promise<void> => {
+      try {
+        await this.sftpPut(local, tmp);
+      } catch (err) {
+        if (!(err instanceof StudioError && err.code === 'ESFTPUNAVAILABLE')) throw err;
+        // Hosts without an sftp subsystem: stream the file through `cat` instead.
+        this.log('info', `${this.name} has no SFTP subsystem; uploading through an exec channel`);
+        await this.catPut(local, tmp);
+      }
+    };
+    await this.unlessLost(upload(), `uploading the helper to ${this.name}:${remote}`);
     // Rename into place atomically so a concurrent connect never runs a half-written file.
     const fin = await this.exec(`chmod 755 -- ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(remote)} && sha256sum -- ${shellQuote(remote)}`);
     if (fin.code !== 0 || shaOf(fin.stdout) !== want) {
@@ -263,6 +272,35 @@ export class SshTarget implements TargetConnection {
       });
     }
     this.uploads++;
+  }
+
+  /**
+   * `work`, or a clear error as soon as the connection goes: ssh2 leaves an SFTP transfer
+   * pending forever when the link drops mid-upload.
+   */
+  private unlessLost<T>(work: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onLost = (reason: string): void =>
+        reject(new StudioError(`${reason} while ${what}`, {
+          code: 'ESSHLOST',
+          hint: `check the network and sshd on ${this.name}, then try again; the partial upload is never run (the helper is checked by sha256 and uploaded again)`,
+        }));
+      if (this.lostReason !== undefined) {
+        onLost(this.lostReason);
+        return;
+      }
+      this.live.add(onLost);
+      work.then(
+        (v) => {
+          this.live.delete(onLost);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.live.delete(onLost);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   private sftpPut(local: string, remote: string): Promise<void> {
@@ -441,6 +479,11 @@ export class SshTarget implements TargetConnection {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    if (this.lostReason !== undefined) {
+      // Already gone: no 'close' will come to wait for (only jump hops may be left to end).
+      this.link.close();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const client = this.link.client;
       const timer = setTimeout(() => {

@@ -89,12 +89,15 @@ struct ring {
 	uint64_t records, bytes;                  /* delivered totals (discards excluded) */
 	uint64_t pending_records, pending_bytes;  /* in the frame being written */
 	bool in_flight;
+	uint64_t hold_since_ns; /* when we first saw a small backlog we are letting grow (0: none) */
 };
 int ring__map(struct ring *r, int fd, size_t size, size_t page_size);
 void ring__unmap(struct ring *r);
 uint64_t ring__consumer_pos(const struct ring *r);
 uint64_t ring__producer_pos(const struct ring *r);
 int ring__drain(struct ring *r, struct output *o);
+/* ns until the ring should be drained: 0 = now, -1 = nothing to drain (or a frame in flight). */
+int64_t ring__wait_ns(struct ring *r, uint64_t now_ns, uint64_t hold_ns);
 
 /* ── session state shared by serve.c, load.c, counters.c ── */
 struct counter {
@@ -134,6 +137,10 @@ struct session {
 	char first_warn[512]; /* libbpf's first warning since open: usually the root cause */
 	char failed_map[128]; /* map named by libbpf's "map '…': failed to create" warning */
 	char failed_prog[128]; /* program named by libbpf's last "prog '…': … failed" warning */
+	/* Where drain time goes (STATS "drain"): frames shipped, idle sleeps, time the
+	 * reader kept stdout full, and our own wait for a CPU (schedstat run delay). */
+	uint64_t drain_frames, drain_sleeps, out_blocked_ns, out_blocked_since_ns;
+	uint64_t hold_ns; /* see ring__wait_ns */
 };
 
 int session__load(struct session *s, const uint8_t *payload, size_t len);
@@ -153,6 +160,7 @@ int vmlinux__main(const char *btf_path);
 int serve__main(void);
 
 uint64_t now_ms(void);
+uint64_t monotonic_ns(void);
 uint64_t realtime_ns(void);
 
 #endif

@@ -23,6 +23,7 @@
 
 #define STATS_INTERVAL_MS 250
 #define IDLE_TIMEOUT_MS 100
+#define DEFAULT_HOLD_US 1000
 #define MAX_QUEUED_STATS_BYTES (8u << 20)
 
 enum { TAG_STDIN = 1, TAG_SIGNAL, TAG_STDOUT, TAG_RING = 1000 };
@@ -37,6 +38,17 @@ static int libbpf__print(enum libbpf_print_level level, const char *fmt, va_list
 	if (n <= 0 || !s)
 		return 0;
 	size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+	/* LOG text must be UTF-8 (PROTOCOL.md), but libbpf quotes names straight from the
+	 * object, which may hold any bytes: replace broken sequences (found by fuzzing). */
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)buf[i] < 0x80)
+			continue;
+		size_t seq = utf8_sequence_length(buf + i, len - i);
+		if (seq)
+			i += seq - 1;
+		else
+			buf[i] = '?';
+	}
 	if (level == LIBBPF_WARN) {
 		size_t w = len;
 		while (w && buf[w - 1] == '\n')
@@ -107,6 +119,20 @@ int session__error(struct session *s, const char *code, bool fatal, int err, con
 	return fatal ? -1 : 0;
 }
 
+/* Time this process spent runnable but waiting for a CPU (/proc/self/schedstat, 2nd
+ * field; 0 when the kernel has no schedstats): drops with a low value are not ours. */
+static uint64_t self_run_delay_ns(void)
+{
+	unsigned long long run = 0, delay = 0;
+	FILE *f = fopen("/proc/self/schedstat", "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &run, &delay) != 2)
+		delay = 0;
+	fclose(f);
+	return delay;
+}
+
 static void session__send_stats(struct session *s)
 {
 	struct jw j;
@@ -133,6 +159,14 @@ static void session__send_stats(struct session *s)
 	}
 	jw_arr_end(&j);
 	counters__write(s, &j);
+	uint64_t blocked = s->out_blocked_ns + (s->out_blocked_since_ns ? monotonic_ns() - s->out_blocked_since_ns : 0);
+	jw_key(&j, "drain");
+	jw_obj_begin(&j);
+	jw_kv_uint(&j, "frames", s->drain_frames);
+	jw_kv_uint(&j, "sleeps", s->drain_sleeps);
+	jw_kv_uint(&j, "output_blocked_ms", blocked / 1000000);
+	jw_kv_uint(&j, "run_delay_ms", self_run_delay_ns() / 1000000);
+	jw_obj_end(&j);
 	jw_obj_end(&j);
 	output_send_json(&s->out, RBS_STATS, &j);
 }
@@ -260,10 +294,41 @@ static void session__read_signal(struct session *s)
  * trigger would spin the loop while output is blocked or paused). */
 #define MAX_RINGS 4096
 
+/* epoll_wait with a ns timeout (epoll_pwait2, Linux 5.11+); older kernels round up to ms. */
+static int wait_events(int epfd, struct epoll_event *events, int max, int64_t timeout_ns)
+{
+	static bool no_pwait2;
+	if (!no_pwait2) {
+		struct timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+		int n = epoll_pwait2(epfd, events, max, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = true;
+	}
+	return epoll_wait(epfd, events, max, (int)((timeout_ns + 999999) / 1000000));
+}
+
+/* RINGBUF_HELPER_HOLD_US: how long a small backlog may grow before it ships (see
+ * ring__wait_ns); default 1000, 0 ships every record at once. */
+static uint64_t hold_ns_from_env(void)
+{
+	const char *v = getenv("RINGBUF_HELPER_HOLD_US");
+	if (!v || !*v)
+		return DEFAULT_HOLD_US * 1000ull;
+	char *end;
+	unsigned long long us = strtoull(v, &end, 10);
+	if (*end || us > 100000)
+		return DEFAULT_HOLD_US * 1000ull;
+	return us * 1000ull;
+}
+
 static void session__arm_rings(struct session *s, bool *armed)
 {
 	for (size_t i = 0; i < s->n_rings && i < MAX_RINGS; i++) {
-		bool want = s->started && !s->paused && !s->rings[i].in_flight;
+		/* Not while a backlog is held either: the ring's level-triggered EPOLLIN would
+		 * spin the loop; the hold's own timeout wakes us. */
+		bool want = s->started && !s->paused && !s->rings[i].in_flight &&
+			    ring__producer_pos(&s->rings[i]) == ring__consumer_pos(&s->rings[i]);
 		if (want == armed[i])
 			continue;
 		struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.u32 = TAG_RING + (uint32_t)i };
@@ -332,6 +397,7 @@ int serve__main(void)
 		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
 	output_init(&s.out, STDOUT_FILENO);
 	s.page_size = probe__page_size();
+	s.hold_ns = hold_ns_from_env();
 	s.log_level = 1;
 	g_session = &s;
 	libbpf_set_print(libbpf__print);
@@ -363,6 +429,12 @@ int serve__main(void)
 			break;
 		}
 		bool blocked = ferr == -EAGAIN;
+		if (blocked && !s.out_blocked_since_ns)
+			s.out_blocked_since_ns = monotonic_ns();
+		else if (!blocked && s.out_blocked_since_ns) {
+			s.out_blocked_ns += monotonic_ns() - s.out_blocked_since_ns;
+			s.out_blocked_since_ns = 0;
+		}
 		if (stdout_pollable && blocked != want_out) {
 			ev = (struct epoll_event){ .events = blocked ? EPOLLOUT : 0, .data.u32 = TAG_STDOUT };
 			epoll_ctl(s.epfd, EPOLL_CTL_MOD, STDOUT_FILENO, &ev);
@@ -370,21 +442,26 @@ int serve__main(void)
 		}
 		session__arm_rings(&s, armed);
 
-		int timeout = IDLE_TIMEOUT_MS;
+		int64_t timeout_ns = (int64_t)IDLE_TIMEOUT_MS * 1000000;
 		uint64_t now = now_ms();
 		if (s.started) {
 			if (s.next_stats_ms <= now)
-				timeout = 0;
-			else if (s.next_stats_ms - now < (uint64_t)timeout)
-				timeout = (int)(s.next_stats_ms - now);
-			for (size_t i = 0; i < s.n_rings && timeout && !s.paused; i++)
-				if (!s.rings[i].in_flight && ring__producer_pos(&s.rings[i]) != ring__consumer_pos(&s.rings[i]))
-					timeout = 0;
+				timeout_ns = 0;
+			else if ((s.next_stats_ms - now) * 1000000 < (uint64_t)timeout_ns)
+				timeout_ns = (int64_t)(s.next_stats_ms - now) * 1000000;
+			uint64_t now_ns = monotonic_ns();
+			for (size_t i = 0; i < s.n_rings && timeout_ns && !s.paused; i++) {
+				int64_t w = ring__wait_ns(&s.rings[i], now_ns, s.hold_ns);
+				if (w >= 0 && w < timeout_ns)
+					timeout_ns = w;
+			}
 		}
 		if (!stdin_pollable)
-			timeout = 0;
+			timeout_ns = 0;
 		struct epoll_event events[16];
-		int n = epoll_wait(s.epfd, events, 16, timeout);
+		if (timeout_ns && s.started)
+			s.drain_sleeps++;
+		int n = wait_events(s.epfd, events, 16, timeout_ns);
 		if (n < 0 && errno != EINTR) {
 			session__error(&s, "internal", true, errno, "epoll_wait failed", NULL, NULL, NULL, NULL);
 			break;
@@ -403,9 +480,12 @@ int serve__main(void)
 			session__stop(&s, "parent-died");
 			break;
 		}
-		if (s.started && !s.paused)
+		if (s.started && !s.paused) {
+			uint64_t now_ns = monotonic_ns();
 			for (size_t i = 0; i < s.n_rings; i++)
-				ring__drain(&s.rings[i], &s.out);
+				if (ring__wait_ns(&s.rings[i], now_ns, s.hold_ns) == 0 && ring__drain(&s.rings[i], &s.out) > 0)
+					s.drain_frames++;
+		}
 		now = now_ms();
 		if (s.started && now >= s.next_stats_ms) {
 			if (s.out.queued_bytes < MAX_QUEUED_STATS_BYTES)

@@ -64,6 +64,9 @@ describe.skipIf(!available('bpf'))('ringbuf-helper serve on the local kernel', (
       const stats = await h.next('stats', (m) => m.stats.rings[0]!.records > 0);
       expect(stats.stats.rings[0]).toMatchObject({ name: 'rb', size: 262144 });
       expect(stats.stats.counters).toContainEqual({ name: 'dropped_events', map: '.bss', value: 0 });
+      // Where drain time goes: at least the frame we just received was shipped.
+      expect(stats.stats.drain?.frames).toBeGreaterThanOrEqual(1);
+      expect(stats.stats.drain).toMatchObject({ outputBlockedMs: expect.any(Number), runDelayMs: expect.any(Number), sleeps: expect.any(Number) });
       expect(loadedPrograms('rbs_t_exec').length).toBe(1);
       h.send(encodeCommand('stop'));
       const bye = await h.next('bye');

@@ -131,12 +131,30 @@ describe('helper protocol codec', () => {
     if (m?.kind === 'events') expect(m.records.buffer).toBe(chunk.buffer);
   });
 
+  it('assembles an EVENTS frame spanning chunks with its records in a buffer of their own exact size', () => {
+    const m = everyKind.find((x) => x.kind === 'events')!;
+    const stream = encodeHelperMessage(m);
+    for (const cut of [1, 5, 6, 12, 21, 22, stream.length - 1]) {
+      const d = new FrameDecoder();
+      const [got] = [...d.push(stream.slice(0, cut)), ...d.push(stream.slice(cut))];
+      expect(got).toEqual(m);
+      if (got?.kind !== 'events') throw new Error('not events');
+      // Cut inside the length prefix: the kind byte is unknown when the body starts, so no split.
+      if (cut > 4) expect([got.records.byteOffset, got.records.buffer.byteLength]).toEqual([0, got.records.length]);
+    }
+  });
+
   it('splits an EVENTS span into records, skipping discarded entries', () => {
     const s = splitRecords(records, 3);
     expect(s.count).toBe(2);
     expect(new TextDecoder().decode(records.subarray(s.offsets[0], s.offsets[0]! + s.lengths[0]!))).toBe('first record');
     expect(s.lengths[1]).toBe(48);
     expect(records[s.offsets[1]! + 47]).toBe(47);
+    // The same span at an odd offset (read byte by byte) splits the same way as an aligned one (read as words).
+    const odd = new Uint8Array(records.length + 1);
+    odd.set(records, 1);
+    const u = splitRecords(odd.subarray(1), 3);
+    expect([u.count, [...u.offsets], [...u.lengths]]).toEqual([s.count, [...s.offsets], [...s.lengths]]);
   });
 
   it('rejects EVENTS spans that lie about their records', () => {
