@@ -59,25 +59,7 @@ export async function runCommand(cmd: string, args: string[] = [], input?: strin
   return child.pid!;
 }
 
-interface BpftoolProg {
-  id: number;
-  name?: string;
-}
-
-/** Loaded BPF programs whose name starts with the prefix (bpftool truncates names to 15 chars). */
-export function loadedPrograms(prefix: string): number[] {
-  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { maxBuffer: 64 << 20 }).toString()) as BpftoolProg[];
-  return progs.filter((p) => p.name?.startsWith(prefix)).map((p) => p.id);
-}
-
-export async function waitProgramsGone(prefix: string, withinMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (loadedPrograms(prefix).length === 0) return Date.now() - start;
-    if (Date.now() - start > withinMs) throw new Error(`programs '${prefix}*' still loaded after ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { loadedPrograms, waitProgramsGone } from '../../support/bpfPrograms';
 
 interface BpftoolMap {
   id: number;
