@@ -3,15 +3,15 @@
 // Prints diagnostics like `lint` (compiler style, or a JSON array); exit 1 on any error.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { oneOf, pageSizeArg, parseOptions } from '../args';
 import type { Diagnostic } from '../../core/diagnostics';
 import { compileBpf, type BuildOptions } from '../../core/build/build';
 import type { BpfArch } from '../../core/build/paths';
 import { lintFile } from '../../core/lint/index';
 import { printDiagnostics } from './lint';
 
-const ARCHES: readonly BpfArch[] = ['x86', 'arm64', 's390', 'powerpc', 'riscv'];
+export const ARCHES: readonly BpfArch[] = ['x86', 'arm64', 's390', 'powerpc', 'riscv'];
 
 const usage = `usage: ringbuf-studio build <file.bpf.c> [options]
 
@@ -34,29 +34,19 @@ options:
 
 exit status: 1 if clang or the linter reported an error, 0 otherwise, 2 for bad arguments.`;
 
-function parse(argv: string[]): { values: Record<string, string | boolean | string[] | undefined>; file: string } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        format: { type: 'string' },
-        clang: { type: 'string' },
-        arch: { type: 'string' },
-        vmlinux: { type: 'string' },
-        include: { type: 'string', short: 'I', multiple: true },
-        define: { type: 'string', short: 'D', multiple: true },
-        'page-size': { type: 'string' },
-        'no-lint': { type: 'boolean' },
-        'no-anchors': { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new CliUsageError((err as Error).message);
-  }
+function parse(argv: string[]) {
+  const parsed = parseOptions(argv, {
+    output: { type: 'string', short: 'o' },
+    format: { type: 'string' },
+    clang: { type: 'string' },
+    arch: { type: 'string' },
+    vmlinux: { type: 'string' },
+    include: { type: 'string', short: 'I', multiple: true },
+    define: { type: 'string', short: 'D', multiple: true },
+    'page-size': { type: 'string' },
+    'no-lint': { type: 'boolean' },
+    'no-anchors': { type: 'boolean' },
+  });
   const [file, ...extra] = parsed.positionals;
   if (!file) throw new CliUsageError('no input file');
   if (extra.length) throw new CliUsageError(`one file at a time (got also ${extra.join(' ')})`);
@@ -76,21 +66,11 @@ export const buildCommand: CliCommand = {
   usage,
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values, file } = parse(argv);
-    const format = (values.format as string | undefined) ?? 'text';
-    if (format !== 'json' && format !== 'text') throw new CliUsageError(`--format ${format}: expected json or text`);
-    const arch = values.arch as string | undefined;
-    if (arch !== undefined && !ARCHES.includes(arch as BpfArch)) {
-      throw new CliUsageError(`--arch ${arch}: expected one of ${ARCHES.join(', ')}`);
-    }
-    let pageSize: number | undefined;
-    if (values['page-size'] !== undefined) {
-      pageSize = Number(values['page-size']);
-      if (!Number.isInteger(pageSize) || pageSize < 1024 || !Number.isInteger(Math.log2(pageSize))) {
-        throw new CliUsageError(`--page-size ${String(values['page-size'])}: expected a power of two such as 4096, 16384 or 65536`);
-      }
-    }
+    const format = oneOf('--format', values.format ?? 'text', ['json', 'text'] as const);
+    const arch = values.arch === undefined ? undefined : oneOf('--arch', values.arch, ARCHES);
+    const pageSize = values['page-size'] === undefined ? undefined : pageSizeArg(values['page-size']);
     const defines: Record<string, string> = {};
-    for (const d of (values.define as string[] | undefined) ?? []) {
+    for (const d of values.define ?? []) {
       const eq = d.indexOf('=');
       const name = eq < 0 ? d : d.slice(0, eq);
       if (!/^[A-Za-z_]\w*$/.test(name)) throw new CliUsageError(`-D ${d}: expected NAME or NAME=VALUE`);
@@ -102,13 +82,13 @@ export const buildCommand: CliCommand = {
       file: source,
       signal: io.signal,
       defines,
-      includeDirs: ((values.include as string[] | undefined) ?? []).map((d) => path.resolve(io.cwd, d)),
+      includeDirs: (values.include ?? []).map((d) => path.resolve(io.cwd, d)),
       eventTypeAnchors: values['no-anchors'] !== true,
     };
-    if (values.output !== undefined) opts.outFile = path.resolve(io.cwd, values.output as string);
-    if (values.clang !== undefined) opts.clangPath = path.resolve(io.cwd, values.clang as string);
-    if (arch !== undefined) opts.arch = arch as BpfArch;
-    if (values.vmlinux !== undefined) opts.vmlinuxHeaderDir = path.resolve(io.cwd, values.vmlinux as string);
+    if (values.output !== undefined) opts.outFile = path.resolve(io.cwd, values.output);
+    if (values.clang !== undefined) opts.clangPath = path.resolve(io.cwd, values.clang);
+    if (arch !== undefined) opts.arch = arch;
+    if (values.vmlinux !== undefined) opts.vmlinuxHeaderDir = path.resolve(io.cwd, values.vmlinux);
 
     const result = await compileBpf(opts);
     const diagnostics: Diagnostic[] = [...result.diagnostics];

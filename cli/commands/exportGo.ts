@@ -1,8 +1,8 @@
 // `ringbuf-studio export-go <prog.bpf.c> <dir>` — writes a Go package for cilium/ebpf's
 // bpf2go that loads the program and prints its ring buffer events (core/export).
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { parseOptions } from '../args';
 import { exportGoPackage, type ExportGoOptions } from '../../core/export/goPackage';
 import { displayPath } from './build';
 
@@ -24,17 +24,7 @@ export const exportGoCommand: CliCommand = {
   summary: 'export a program as a Go package for cilium/ebpf bpf2go',
   usage,
   async run(argv: string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: { goarch: { type: 'string' }, vmlinux: { type: 'string' }, clang: { type: 'string' }, force: { type: 'boolean' } },
-      });
-    } catch (err) {
-      throw new CliUsageError((err as Error).message);
-    }
+    const parsed = parseOptions(argv, { goarch: { type: 'string' }, vmlinux: { type: 'string' }, clang: { type: 'string' }, force: { type: 'boolean' } });
     const [file, dir, ...extra] = parsed.positionals;
     if (!file || !dir) throw new CliUsageError('expected <prog.bpf.c> <dir>');
     if (extra.length) throw new CliUsageError(`unexpected argument ${extra.join(' ')}`);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { argReader, oneOf, pageSizeArg } from '../args';
 import { formatDiagnostic, toJsonDiagnostic, type Diagnostic } from '../../core/diagnostics';
 import { compileBpf } from '../../core/build/build';
 import { lintFile, type LintOptions } from '../../core/lint/index';
@@ -36,43 +37,28 @@ interface LintArgs {
 
 function parseArgs(argv: string[]): LintArgs {
   const out: LintArgs = { files: [], format: 'text', compile: true, opts: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new CliUsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--page-size': {
-        const raw = value();
-        const n = Number(raw);
-        if (!Number.isInteger(n) || n < 1024 || !Number.isInteger(Math.log2(n))) {
-          throw new CliUsageError(`--page-size ${raw}: expected a power of two such as 4096, 16384 or 65536`);
-        }
-        out.opts.pageSize = n;
+  const r = argReader(argv);
+  for (let a = r.next(); a; a = r.next()) {
+    switch (a.flag) {
+      case '--page-size':
+        out.opts.pageSize = pageSizeArg(a.value());
         break;
-      }
       case '--kernel':
-        out.opts.kernelRelease = value();
+        out.opts.kernelRelease = a.value();
         if (!/^\d+\.\d+/.test(out.opts.kernelRelease)) throw new CliUsageError(`--kernel ${out.opts.kernelRelease}: expected a release like 5.15.0`);
         break;
       case '--object':
-        out.object = value();
+        out.object = a.value();
         break;
       case '--no-compile':
         out.compile = false;
         break;
-      case '--format': {
-        const f = value();
-        if (f !== 'json' && f !== 'text') throw new CliUsageError(`--format ${f}: expected json or text`);
-        out.format = f;
+      case '--format':
+        out.format = oneOf('--format', a.value(), ['json', 'text'] as const);
         break;
-      }
       default:
-        if (a.startsWith('-')) throw new CliUsageError(`unknown option ${a}`);
-        out.files.push(a);
+        if (a.raw.startsWith('-')) throw new CliUsageError(`unknown option ${a.raw}`);
+        out.files.push(a.raw);
     }
   }
   if (out.files.length === 0) throw new CliUsageError('no input file');

@@ -1,10 +1,9 @@
 // `ringbuf-studio new <template> <dir>` — scaffolds a program from a template.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
-import type { BpfArch } from '../../core/build/paths';
+import { oneOf, parseOptions } from '../args';
 import { listTemplates, scaffoldTemplate, type ScaffoldOptions } from '../../core/templates';
-import { displayPath } from './build';
+import { ARCHES, displayPath } from './build';
 
 const usage = `usage: ringbuf-studio new <template> <dir> [options]
 
@@ -21,17 +20,7 @@ export const newCommand: CliCommand = {
   summary: 'create a BPF program from a template',
   usage,
   async run(argv: string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: { vmlinux: { type: 'string' }, arch: { type: 'string' } },
-      });
-    } catch (err) {
-      throw new CliUsageError((err as Error).message);
-    }
+    const parsed = parseOptions(argv, { vmlinux: { type: 'string' }, arch: { type: 'string' } });
     const [name, dir, ...extra] = parsed.positionals;
     if (!name || !dir) {
       const names = listTemplates().map((t) => t.name).join(', ');
@@ -40,7 +29,7 @@ export const newCommand: CliCommand = {
     if (extra.length) throw new CliUsageError(`unexpected argument ${extra.join(' ')}`);
     const opts: ScaffoldOptions = {};
     if (parsed.values.vmlinux) opts.vmlinuxHeaderDir = path.resolve(io.cwd, parsed.values.vmlinux);
-    if (parsed.values.arch) opts.arch = parsed.values.arch as BpfArch;
+    if (parsed.values.arch) opts.arch = oneOf('--arch', parsed.values.arch, ARCHES);
 
     const dest = path.resolve(io.cwd, dir);
     const result = await scaffoldTemplate(name, dest, opts);

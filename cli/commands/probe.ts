@@ -6,7 +6,8 @@ import { kernelProblem } from '../../core/run/run';
 import { probeTarget } from '../../core/session/oneShot';
 import { connectTarget } from '../../core/targets';
 import { describeError } from '../../core/util/errors';
-import { argReader, cliConnectOptions, takeTargetArg, type TargetArgs } from './run';
+import { argReader, oneOf } from '../args';
+import { cliConnectOptions, takeTargetArg, type TargetArgs } from './run';
 
 const usage = `usage: ringbuf-studio probe [--target T]... [--format json|text]
 
@@ -86,9 +87,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   for (let a = r.next(); a; a = r.next()) {
     if (takeTargetArg(args, a.flag, a.value)) continue;
     if (a.flag === '--format') {
-      const f = a.value();
-      if (f !== 'json' && f !== 'text') throw new CliUsageError(`--format ${f}: expected json or text`);
-      args.format = f;
+      args.format = oneOf('--format', a.value(), ['json', 'text'] as const);
       continue;
     }
     throw new CliUsageError(`unknown argument ${a.raw}`);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { argReader } from '../args';
 import { compileDecoder, eventToJson, type Column, type EventDecoder } from '../../core/decode/decode';
 import type { EventLayout, FieldType } from '../../core/decode/layout';
 import type { Diagnostic } from '../../core/diagnostics';
@@ -54,29 +55,6 @@ interface RunArgs extends TargetArgs {
   attach: string[];
   lint: boolean;
   quiet: boolean;
-}
-
-/** Splits `--flag value` / `--flag=value`; returns [flag, valueGetter]. */
-export function argReader(argv: string[]): { next(): { flag: string; raw: string; value: () => string } | undefined } {
-  let i = 0;
-  return {
-    next() {
-      if (i >= argv.length) return undefined;
-      const raw = argv[i++] ?? '';
-      const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-      const flag = eq > 0 ? raw.slice(0, eq) : raw;
-      const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
-      return {
-        flag,
-        raw,
-        value: () => {
-          const v = inline ?? argv[i++];
-          if (v === undefined || v === '') throw new CliUsageError(`${flag} needs a value`);
-          return v;
-        },
-      };
-    },
-  };
 }
 
 /** Handles the options every target-taking command shares; false when `flag` is not one. */

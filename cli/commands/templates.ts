@@ -1,6 +1,6 @@
 // `ringbuf-studio templates [--format json]` — the BPF program templates `new` can scaffold.
-import { parseArgs } from 'node:util';
-import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import type { CliCommand, CliIo } from '../command';
+import { oneOf, parseOptions } from '../args';
 import { listTemplates } from '../../core/templates';
 
 const usage = `usage: ringbuf-studio templates [--format json|text]
@@ -15,14 +15,8 @@ export const templatesCommand: CliCommand = {
   summary: 'list the BPF program templates',
   usage,
   run(argv: string[], io: CliIo): Promise<number> {
-    let format: string;
-    try {
-      const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { format: { type: 'string' } } });
-      format = values.format ?? 'text';
-    } catch (err) {
-      throw new CliUsageError((err as Error).message);
-    }
-    if (format !== 'json' && format !== 'text') throw new CliUsageError(`--format ${format}: expected json or text`);
+    const { values } = parseOptions(argv, { format: { type: 'string' } }, false);
+    const format = oneOf('--format', values.format ?? 'text', ['json', 'text'] as const);
     const templates = listTemplates();
     if (format === 'json') {
       const out = templates.map(({ name, title, description, minKernel, main, trigger }) => ({ name, title, description, minKernel, main, trigger }));

@@ -6,7 +6,8 @@ import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import { fetchVmlinuxHeader } from '../../core/session/oneShot';
 import { connectTarget } from '../../core/targets';
 import { StudioError } from '../../core/util/errors';
-import { argReader, cliConnectOptions, takeTargetArg, type TargetArgs } from './run';
+import { argReader } from '../args';
+import { cliConnectOptions, takeTargetArg, type TargetArgs } from './run';
 
 const usage = `usage: ringbuf-studio vmlinux [--target T] [-o vmlinux.h]
 

@@ -54,6 +54,29 @@ describe('ringbuf-studio templates', () => {
   });
 });
 
+describe('bad arguments: exit 2, the cause in one line, then the usage', () => {
+  it.each([
+    [['new', 'execve', 'x', '--arch', 'sparc'], '--arch sparc: expected one of x86, arm64, s390, powerpc, riscv', 'new'],
+    [['build', 'p.bpf.c', '--page-size', '1000'], '--page-size 1000: expected a power of two such as 4096, 16384 or 65536', 'build'],
+    [['build', 'p.bpf.c', '--format=yaml'], '--format yaml: expected json or text', 'build'],
+    [['lint', 'p.bpf.c', '--kernel'], '--kernel needs a value', 'lint'],
+    [['lint', 'p.bpf.c', '--page-size=3000'], '--page-size 3000: expected a power of two', 'lint'],
+    [['probe', '--format', 'yaml'], '--format yaml: expected json or text', 'probe'],
+    [['run', 'p.bpf.c', '--count', '0'], '--count 0: expected a positive whole number', 'run'],
+    [['run'], 'no program given', 'run'],
+    [['vmlinux', '--bogus'], 'unknown argument --bogus', 'vmlinux'],
+    [['export-go', 'p.bpf.c'], 'expected <prog.bpf.c> <dir>', 'export-go'],
+  ])('%j', (args, cause, command) => {
+    const r = run(args, repo);
+    expect(r.status).toBe(2);
+    const [first, blank, usage] = r.stderr.split('\n');
+    expect(first).toContain(`ringbuf-studio ${command}: ${cause}`);
+    expect(blank).toBe('');
+    expect(usage).toMatch(new RegExp(`^usage: ringbuf-studio ${command}`));
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
 describe('ringbuf-studio new + build', () => {
   const tmp = tempDir('cli');
   afterAll(() => tmp.cleanup());
