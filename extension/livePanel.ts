@@ -24,7 +24,7 @@
 // its own store with the webview's filter/columns/pause point.
 import * as vscode from 'vscode';
 import { makeNonce, renderPanelHtml } from '../core/panel/html';
-import { PanelModel } from '../core/panel/model';
+import { DEFAULT_MAX_BYTES, PanelModel } from '../core/panel/model';
 import type { ExportResult } from '../core/panel/export';
 import type { Stats } from '../core/protocol/helper';
 import type { ExportRequest, PanelCommand, PanelRunInfo, PanelRunState } from '../core/protocol/panel';
@@ -75,7 +75,12 @@ export class LivePanel implements vscode.Disposable {
     runInfo: PanelRunInfo,
     private readonly options: LivePanelOptions,
   ) {
-    const cfg = (): number => vscode.workspace.getConfiguration('ringbufStudio').get<number>('panel.maxEvents') ?? 1_000_000;
+    const limits = (): [number, number] => {
+      const c = vscode.workspace.getConfiguration('ringbufStudio');
+      const maxEvents = Math.max(1000, options.maxEvents ?? c.get<number>('panel.maxEvents') ?? 1_000_000);
+      const maxMiB = Math.max(16, c.get<number>('panel.maxMemoryMB') ?? DEFAULT_MAX_BYTES / 1048576);
+      return [maxEvents, maxMiB * 1048576];
+    };
     this.model = new PanelModel(
       runInfo,
       {
@@ -88,11 +93,11 @@ export class LivePanel implements vscode.Disposable {
         saveExport: (result, req) => this.saveExport(result, req),
         log: (level, text) => this.options.log?.(level, text),
       },
-      { maxEvents: Math.max(1000, options.maxEvents ?? cfg()) },
+      { maxEvents: limits()[0], maxBytes: limits()[1] },
     );
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (options.maxEvents === undefined && e.affectsConfiguration('ringbufStudio.panel.maxEvents')) this.model.setMaxEvents(Math.max(1000, cfg()));
+        if (e.affectsConfiguration('ringbufStudio.panel')) this.model.setLimits(...limits());
       }),
     );
     context.subscriptions.push(this);

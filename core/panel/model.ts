@@ -29,9 +29,14 @@ import type { ExportResult } from './export';
 import { EventTyping } from './rows';
 import { BatchStore, compactBatch } from './store';
 
+/** What the panel keeps by default: 256 MiB of events (both sides hold a copy). */
+export const DEFAULT_MAX_BYTES = 256 << 20;
+
 export interface PanelModelOptions {
   /** Bounded store size (ringbufStudio.panel.maxEvents). */
   maxEvents?: number;
+  /** Bounded store memory in bytes (ringbufStudio.panel.maxMemoryMB); default 256 MiB. */
+  maxBytes?: number;
   /** Default 60. */
   maxPostsPerSecond?: number;
   /** Stats samples kept for the chart (per run, all hosts). Default 3600. */
@@ -77,7 +82,7 @@ export class PanelModel {
     opts: PanelModelOptions = {},
   ) {
     this.run = run;
-    this.store = new BatchStore(opts.maxEvents ?? 1_000_000);
+    this.store = new BatchStore(opts.maxEvents ?? 1_000_000, opts.maxBytes ?? DEFAULT_MAX_BYTES);
     this.minIntervalMs = 1000 / (opts.maxPostsPerSecond ?? 60);
     this.statsLimit = opts.statsHistory ?? 3600;
     this.now = opts.now ?? (() => Date.now());
@@ -171,8 +176,8 @@ export class PanelModel {
     this.markRunChanged();
   }
 
-  setMaxEvents(n: number): void {
-    this.store.setMaxEvents(n);
+  setLimits(maxEvents: number, maxBytes?: number): void {
+    this.store.setLimits(maxEvents, maxBytes);
   }
 
   private markRunChanged(): void {
@@ -234,6 +239,7 @@ export class PanelModel {
       protocol: PANEL_PROTOCOL_VERSION,
       run: this.run,
       maxEvents: this.store.maxEvents,
+      maxBytes: this.store.maxBytes,
       batches: this.store.snapshotBatches(),
       firstSeq: this.store.firstSeq,
       stats: this.stats,

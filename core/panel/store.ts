@@ -1,8 +1,9 @@
 // The bounded event store shared by both sides of the panel: raw batches as they
 // arrived (never one object per event), numbered by a global event sequence. The
-// oldest events are dropped first once more than maxEvents are held; a batch that
-// is only partly evicted stays until all of its events are gone (firstSeq says
-// which of its events still count).
+// oldest events are dropped first once more than maxEvents are held, or more than
+// maxBytes of batches (records are up to 256 KiB each: a count alone does not bound
+// memory); a batch that is only partly evicted by count stays until all of its
+// events are gone (firstSeq says which of its events still count).
 import type { WireBatch } from '../protocol/panel';
 
 export interface EventRef {
@@ -19,7 +20,13 @@ export class BatchStore {
   /** Seq the next event gets. */
   nextSeq = 0;
 
-  constructor(public maxEvents: number) {}
+  /** Bytes of the held batches (data + offsets + lengths). */
+  bytes = 0;
+
+  constructor(
+    public maxEvents: number,
+    public maxBytes = Infinity,
+  ) {}
 
   get size(): number {
     return this.nextSeq - this.firstSeq;
@@ -35,6 +42,7 @@ export class BatchStore {
     if (this.batchCount === 0 && this.size === 0) this.firstSeq = Math.max(this.firstSeq, batch.seq);
     if (batch.seq < this.nextSeq) return; // already held (duplicate delivery)
     this.batches.push(batch);
+    this.bytes += batchBytes(batch);
     this.nextSeq = batch.seq + batch.count;
     this.evict();
   }
@@ -44,7 +52,11 @@ export class BatchStore {
     if (this.firstSeq < min) this.firstSeq = min;
     while (this.head < this.batches.length) {
       const b = this.batches[this.head] as WireBatch;
-      if (b.seq + b.count > this.firstSeq) break;
+      // Over the byte bound, whole batches go (never the newest one).
+      const overBytes = this.bytes > this.maxBytes && this.head < this.batches.length - 1;
+      if (b.seq + b.count > this.firstSeq && !overBytes) break;
+      if (overBytes) this.firstSeq = Math.max(this.firstSeq, b.seq + b.count);
+      this.bytes -= batchBytes(b);
       this.batches[this.head] = undefined as unknown as WireBatch;
       this.head++;
     }
@@ -65,6 +77,7 @@ export class BatchStore {
   restore(batches: readonly WireBatch[], firstSeq: number): void {
     this.batches = [];
     this.head = 0;
+    this.bytes = 0;
     const start = batches[0]?.seq ?? firstSeq;
     this.firstSeq = start;
     this.nextSeq = start;
@@ -77,12 +90,14 @@ export class BatchStore {
   clear(): void {
     this.batches = [];
     this.head = 0;
+    this.bytes = 0;
     this.firstSeq = this.nextSeq;
   }
 
-  /** Changes the bound (e.g. the setting changed); evicts at once when smaller. */
-  setMaxEvents(n: number): void {
-    this.maxEvents = Math.max(1, n);
+  /** Changes the bounds (e.g. the settings changed); evicts at once when smaller. */
+  setLimits(maxEvents: number, maxBytes = this.maxBytes): void {
+    this.maxEvents = Math.max(1, maxEvents);
+    this.maxBytes = Math.max(1, maxBytes);
     this.evict();
   }
 
@@ -125,6 +140,10 @@ export class BatchStore {
   snapshotBatches(): WireBatch[] {
     return this.batches.slice(this.head);
   }
+}
+
+function batchBytes(b: WireBatch): number {
+  return b.data.byteLength + b.offsets.byteLength + b.lengths.byteLength;
 }
 
 /** Copies a record batch's arrays so they do not pin a larger frame buffer. */

@@ -139,6 +139,8 @@ export interface SnapshotMessage {
   protocol: number;
   run: PanelRunInfo;
   maxEvents: number;
+  /** Byte bound of the store (the webview holds the same events). */
+  maxBytes: number;
   /** Stored batches, oldest first (the oldest may start mid-batch: see `firstSeq`). */
   batches: WireBatch[];
   /** Events before this seq were dropped by the bounded store (or cleared). */
@@ -458,6 +460,7 @@ export function parseHostMessage(v: unknown): HostToWebview {
         protocol: num(o, 'protocol', what),
         run: parseRunInfo(o.run),
         maxEvents: num(o, 'maxEvents', what, { min: 1 }),
+        maxBytes: num(o, 'maxBytes', what, { min: 1 }),
         batches: arr(o, 'batches', what).map(parseBatch),
         firstSeq: num(o, 'firstSeq', what),
         stats: arr(o, 'stats', what).map(parseStats),

@@ -2,15 +2,24 @@
 // proof that a run detached everything.
 import { execFileSync } from 'node:child_process';
 
-interface BpftoolProg {
+export interface BpftoolProg {
   id: number;
   name?: string;
 }
 
-/** IDs of loaded programs whose names start with `prefix` (bpftool truncates names to 15 chars). */
+/** Every program loaded in the kernel right now (`bpftool prog show -j`). */
+export function allPrograms(): BpftoolProg[] {
+  return JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { maxBuffer: 64 << 20 }).toString()) as BpftoolProg[];
+}
+
+/** Names of the loaded programs (bpftool truncates them to 15 chars). */
+export function loadedProgramNames(): string[] {
+  return allPrograms().map((p) => p.name ?? '');
+}
+
+/** IDs of loaded programs whose names start with `prefix`. */
 export function loadedPrograms(prefix: string): number[] {
-  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { maxBuffer: 64 << 20 }).toString()) as BpftoolProg[];
-  return progs.filter((p) => p.name?.startsWith(prefix)).map((p) => p.id);
+  return allPrograms().filter((p) => p.name?.startsWith(prefix)).map((p) => p.id);
 }
 
 /** Polls until none of our programs (by name prefix) is loaded; returns the ms it took. */

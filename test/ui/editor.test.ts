@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateConstant, isValidRingSize } from '../../core/lint';
+import { allPrograms } from '../support/bpfPrograms';
 import { available } from '../support/prereq';
 import { startSshd, type SshdInstance } from '../support/sshd';
 import {
@@ -26,16 +27,6 @@ import {
 } from '../support/codeServer';
 
 const hasLivePanel = fs.existsSync(path.join(__dirname, '..', '..', 'extension', 'livePanel.ts'));
-
-interface BpfProg {
-  id: number;
-  name?: string;
-}
-
-/** Programs loaded in the kernel right now (bpftool prog show -j). */
-function loadedPrograms(): BpfProg[] {
-  return JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as BpfProg[];
-}
 
 /**
  * BPF program ids held open by ringbuf helpers running under `rootPid` (code-server for
@@ -237,7 +228,7 @@ describe.skipIf(!available('browser'))('Ringbuf Studio in code-server', () => {
     // Ours: the template's program, held by a helper this run started.
     const ours = await waitFor('the program to be loaded', () => {
       const held = new Set(helperProgramIds(helperRoot()));
-      const mine = loadedPrograms().filter((p) => held.has(p.id) && p.name === 'handle_exec');
+      const mine = allPrograms().filter((p) => held.has(p.id) && p.name === 'handle_exec');
       return mine.length ? mine.map((p) => p.id) : undefined;
     }, 90_000);
 
@@ -262,7 +253,7 @@ describe.skipIf(!available('browser'))('Ringbuf Studio in code-server', () => {
 
     await runCommand(page, 'Ringbuf Studio: Stop');
     await waitFor('our programs to leave the kernel', () => {
-      const ids = new Set(loadedPrograms().map((p) => p.id));
+      const ids = new Set(allPrograms().map((p) => p.id));
       return ours.every((id) => !ids.has(id)) ? true : undefined;
     }, 10_000);
     await page.locator('.statusbar-item', { hasText: 'stopped' }).first().waitFor({ timeout: 10_000 });

@@ -217,11 +217,7 @@ export class LiveEventsApp {
       messages: 0,
       rejected: 0,
       storedEvents: () => this.store.size,
-      storedBytes: () => {
-        let n = 0;
-        for (const b of this.store.eachBatch()) n += b.data.byteLength + b.offsets.byteLength + b.lengths.byteLength;
-        return n;
-      },
+      storedBytes: () => this.store.bytes,
       onRendered: undefined,
     };
 
@@ -357,7 +353,7 @@ export class LiveEventsApp {
 
   private applySnapshot(s: SnapshotMessage): void {
     this.gotSnapshot = true;
-    this.store = new BatchStore(s.maxEvents);
+    this.store = new BatchStore(s.maxEvents, s.maxBytes);
     this.store.restore(s.batches, s.firstSeq);
     this.totalEvents = s.totalEvents;
     this.setRun(s.run);

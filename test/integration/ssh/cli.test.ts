@@ -9,28 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadedProgramNames } from '../../support/bpfPrograms';
 import { available, ensureBpfMounts } from '../../support/prereq';
+import { waitFor } from '../../support/wait';
 import { startSshd } from '../../support/sshd';
 import type { SshdInstance } from '../../support/sshd';
 import { execProgramSource } from './sshStream';
 
 const hasAll = available('sshd') && available('bpf');
 const repoRoot = path.resolve(__dirname, '../../..');
-
-function progNames(): string[] {
-  const out = execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' });
-  return (JSON.parse(out) as Array<{ name?: string }>).map((p) => p.name ?? '');
-}
-
-async function waitFor(cond: () => boolean, ms: number, tick?: () => void): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    tick?.();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
 
 interface CliRun {
   child: ChildProcessWithoutNullStreams;
@@ -106,17 +93,17 @@ describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
     expect(ev.pid).toBeGreaterThan(0);
     run.child.kill('SIGINT');
     await run.done;
-    expect(await waitFor(() => !progNames().includes(p.name), 2000)).toBe(true);
+    expect(await waitFor(() => !loadedProgramNames().includes(p.name), 2000)).toBe(true);
   });
 
   it('SIGKILL of the CLI holding the connection: our program is gone from the kernel within 2 s', async () => {
     const p = program();
     const run = cliRun(['run', p.file, '--target', 'vm-a', '--format', 'jsonl']);
-    const attached = await waitFor(() => progNames().includes(p.name) || run.child.exitCode !== null, 40_000);
+    const attached = await waitFor(() => loadedProgramNames().includes(p.name) || run.child.exitCode !== null, 40_000);
     expect(attached && run.child.exitCode === null, run.err()).toBe(true);
     run.child.kill('SIGKILL');
     await run.done;
-    expect(await waitFor(() => !progNames().includes(p.name), 2000)).toBe(true);
+    expect(await waitFor(() => !loadedProgramNames().includes(p.name), 2000)).toBe(true);
   });
 
   it('an unknown host key is refused with its fingerprint; --accept-new-host-key saves it', async () => {
@@ -125,7 +112,7 @@ describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
     expect(await refused.done).not.toBe(0);
     expect(refused.err()).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
     expect(refused.err()).toContain('--accept-new-host-key');
-    expect(progNames()).not.toContain(p.name);
+    expect(loadedProgramNames()).not.toContain(p.name);
     const known = path.join(home, '.ssh', 'known_hosts');
     expect(fs.readFileSync(known, 'utf8')).not.toContain(`[127.0.0.1]:${b.port}`);
 

@@ -11,26 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSshTarget } from '../../../core/ssh/index';
 import type { SshConnectOptions } from '../../../core/ssh/index';
 import { compileFixture } from '../../support/compile';
+import { loadedProgramNames } from '../../support/bpfPrograms';
 import { available, ensureBpfMounts } from '../../support/prereq';
+import { waitFor } from '../../support/wait';
 import { startSshd } from '../../support/sshd';
 import type { SshdInstance } from '../../support/sshd';
 import { HelperStream, execProgramSource } from './sshStream';
 
 const hasAll = available('sshd') && available('bpf');
-
-function progNames(): string[] {
-  const out = execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' });
-  return (JSON.parse(out) as Array<{ name?: string }>).map((p) => p.name ?? '');
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
 
 async function programObject(): Promise<{ name: string; bytes: Uint8Array; path: string }> {
   const name = `rbss_${crypto.randomBytes(3).toString('hex')}`;
@@ -70,14 +58,14 @@ describe.skipIf(!hasAll)('SSH end to end with the real helper and kernel', () =>
     const target = await connectSshTarget(spec, base);
     const s = new HelperStream(await target.spawnHelper(['serve']), spec);
     await s.loadAndStart(prog.bytes);
-    expect(progNames()).toContain(prog.name);
+    expect(loadedProgramNames()).toContain(prog.name);
     await runTrue(3);
     expect(await waitFor(() => s.events.some((e) => e.comm === 'true'), 5000)).toBe(true);
     const ev = s.events.find((e) => e.comm === 'true');
     expect(ev?.host).toBe(spec);
     expect(ev?.pid).toBeGreaterThan(0);
     await s.proc.terminate();
-    expect(await waitFor(() => !progNames().includes(prog.name), 2000)).toBe(true);
+    expect(await waitFor(() => !loadedProgramNames().includes(prog.name), 2000)).toBe(true);
     await target.close();
   });
 
@@ -100,9 +88,9 @@ describe.skipIf(!hasAll)('SSH end to end with the real helper and kernel', () =>
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const attached = await waitFor(() => out.includes('attached') || child.exitCode !== null, 20_000);
     expect(attached && out.includes('attached'), err).toBe(true);
-    expect(progNames()).toContain(prog.name);
+    expect(loadedProgramNames()).toContain(prog.name);
     child.kill('SIGKILL');
-    expect(await waitFor(() => !progNames().includes(prog.name), 2000)).toBe(true);
+    expect(await waitFor(() => !loadedProgramNames().includes(prog.name), 2000)).toBe(true);
   });
 
   it('the server side of the session dies: detached within 2 s, the process ends as connection-lost', async () => {
@@ -111,10 +99,10 @@ describe.skipIf(!hasAll)('SSH end to end with the real helper and kernel', () =>
     const target = await connectSshTarget(spec, base);
     const s = new HelperStream(await target.spawnHelper(['serve']), spec);
     await s.loadAndStart(prog.bytes);
-    expect(progNames()).toContain(prog.name);
+    expect(loadedProgramNames()).toContain(prog.name);
     const before = a.sessionPids();
     for (const pid of before) process.kill(pid, 'SIGKILL');
-    expect(await waitFor(() => !progNames().includes(prog.name), 2000)).toBe(true);
+    expect(await waitFor(() => !loadedProgramNames().includes(prog.name), 2000)).toBe(true);
     expect((await s.proc.exited).connectionLost).toMatch(/lost/);
     await target.close();
   });
@@ -130,7 +118,7 @@ describe.skipIf(!hasAll)('SSH end to end with the real helper and kernel', () =>
     const merged = streams.flatMap((s) => s.events).filter((e) => e.comm === 'true');
     expect(new Set(merged.map((e) => e.host))).toEqual(new Set(specs));
     await Promise.all(streams.map((s) => s.proc.terminate()));
-    expect(await waitFor(() => !progNames().includes(prog.name), 2000)).toBe(true);
+    expect(await waitFor(() => !loadedProgramNames().includes(prog.name), 2000)).toBe(true);
     await Promise.all(targets.map((t) => t.close()));
   });
 });

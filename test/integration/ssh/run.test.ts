@@ -11,6 +11,7 @@ import { startRun } from '../../../core/run/run';
 import type { RecordBatch } from '../../../core/session/types';
 import type { SshConnectOptions } from '../../../core/ssh/index';
 import { available, ensureBpfMounts } from '../../support/prereq';
+import { waitFor } from '../../support/wait';
 import { startSshd } from '../../support/sshd';
 import type { SshdInstance } from '../../support/sshd';
 
@@ -44,15 +45,8 @@ int rbs_ssh_run(void *ctx)
 char LICENSE[] SEC("license") = "GPL";
 `;
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    execFileSync('/bin/true');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
+/** An exec of /bin/true: the event the execve program reports. */
+const makeExec = (): void => void execFileSync('/bin/true');
 
 describe.skipIf(!hasAll)('startRun over SSH', () => {
   let a: SshdInstance;
@@ -93,7 +87,7 @@ describe.skipIf(!hasAll)('startRun over SSH', () => {
     const decoder = compileDecoder(layout);
     const decoded = (): Array<Record<string, unknown>> =>
       batches.flatMap((bt) => Array.from({ length: bt.count }, (_, i) => ({ host: bt.host, ...decoder.decode(bt.data, bt.offsets[i], bt.lengths[i]) })));
-    expect(await waitFor(() => decoded().some((e) => e.comm === 'true'), 8000)).toBe(true);
+    expect(await waitFor(() => decoded().some((e) => e.comm === 'true'), 8000, makeExec)).toBe(true);
     const ev = decoded().find((e) => e.comm === 'true');
     expect(ev?.host).toBe('vm-a');
     expect(typeof ev?.pid === 'number' && ev.pid > 0).toBe(true);
@@ -118,7 +112,7 @@ describe.skipIf(!hasAll)('startRun over SSH', () => {
     const decoder = compileDecoder(layout);
     const hostsWithTrue = (): Set<string> =>
       new Set(batches.filter((bt) => Array.from({ length: bt.count }, (_, i) => decoder.decode(bt.data, bt.offsets[i], bt.lengths[i])).some((e) => e.comm === 'true')).map((bt) => bt.host));
-    expect(await waitFor(() => hostsWithTrue().size === 2, 8000)).toBe(true);
+    expect(await waitFor(() => hostsWithTrue().size === 2, 8000, makeExec)).toBe(true);
     expect(hostsWithTrue()).toEqual(new Set(['vm-a', 'vm-b']));
     await run.stop();
   });

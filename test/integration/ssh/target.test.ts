@@ -10,6 +10,7 @@ import type { SshConnectOptions } from '../../../core/ssh/index';
 import type { HelperProcess } from '../../../core/session/types';
 import { StudioError } from '../../../core/util/errors';
 import { available } from '../../support/prereq';
+import { waitFor } from '../../support/wait';
 import { addTestUser, descendantPids, startSshd } from '../../support/sshd';
 import type { SshdInstance, TestUser } from '../../support/sshd';
 
@@ -45,15 +46,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let s = '';
   for await (const chunk of stream) s += String(chunk);
   return s;
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return cond();
 }
 
 async function firstLine(p: HelperProcess): Promise<string> {
@@ -339,7 +331,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
     for (const pid of before) process.kill(pid, 'SIGKILL'); // the server side of our session dies
     const exit = await p.exited;
     expect(exit.connectionLost).toMatch(/lost/);
-    expect(await waitFor(() => fs.existsSync(`${out}.eof`), 2000)).toBe(true);
+    expect(await waitFor(() => fs.existsSync(`${out}.eof`), 2000, undefined, 25)).toBe(true);
     await expect(t.spawnHelper(['--version'])).rejects.toThrow(/lost/);
     await t.close();
   });

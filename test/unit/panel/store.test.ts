@@ -29,6 +29,21 @@ describe('BatchStore', () => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => 75 + i));
   });
 
+  it('keeps at most maxBytes of batches: big records evict by memory, not only by count', () => {
+    const s = new BatchStore(1_000_000, 500); // a 10-event batch here is 120 bytes
+    for (let i = 0; i < 10; i++) s.append(batch(i * 10, 10));
+    expect([s.bytes, s.batchCount, s.firstSeq, s.size]).toEqual([480, 4, 60, 40]);
+    expect(valueAt(s, 59)).toBeUndefined();
+    expect(valueAt(s, 60)).toBe(60);
+    s.setLimits(1_000_000, 250);
+    expect([s.bytes, s.firstSeq, s.size]).toEqual([240, 80, 20]);
+    // A single batch over the bound stays: the newest events are always shown.
+    s.setLimits(1_000_000, 50);
+    expect([s.batchCount, s.firstSeq, valueAt(s, 99)]).toEqual([1, 90, 99]);
+    s.clear();
+    expect(s.bytes).toBe(0);
+  });
+
   it('restores a snapshot whose oldest batch is partly evicted', () => {
     const host = new BatchStore(25);
     for (let i = 0; i < 10; i++) host.append(batch(i * 10, 10));
