@@ -8,21 +8,9 @@ import { layoutOf } from '../core/btf/layout';
 import { compileDecoder, eventToJson } from '../core/decode/decode';
 import type { EventLayout } from '../core/decode/layout';
 import type { Benchmark, Metric } from './metric';
-import { metric } from './metric';
+import { median, metric, timeMs } from './metric';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-
-function timeMs(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
 
 /** A typical exec event: 48 bytes. */
 const EVENT_48: EventLayout = {

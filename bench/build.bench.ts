@@ -10,15 +10,9 @@ import { findClang } from '../core/build/clang';
 import { hostBpfArch, packageRoot } from '../core/build/paths';
 import { ensureVmlinuxHeader, libbpfIncludeDir } from '../core/build/vmlinux';
 import type { Benchmark, Metric } from './metric';
-import { metric } from './metric';
+import { median, metric } from './metric';
 
 const RUNS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
 
 export const benchmark: Benchmark = {
   name: 'build',

@@ -11,16 +11,11 @@ import { compileBpf } from '../core/build/build';
 import { compileDecoder } from '../core/decode/decode';
 import type { EventLayout } from '../core/decode/layout';
 import { startRun } from '../core/run/run';
-import { metric, type Benchmark } from './metric';
+import { median, metric, type Benchmark } from './metric';
 
 const root = path.resolve(__dirname, '..');
 const program = path.join(root, 'test/fixtures/run/seed_exec.bpf.c');
 const ROUNDS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
 
 async function firstEventMs(): Promise<number> {
   const trigger = setInterval(() => {

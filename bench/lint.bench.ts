@@ -6,21 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lintSource } from '../core/lint/index';
 import type { Benchmark, Metric } from './metric';
-import { metric } from './metric';
+import { median, metric, timeMs } from './metric';
 
 const FIXTURE = path.join(__dirname, '..', 'test', 'fixtures', 'lint', 'good.bpf.c');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-
-function timeMs(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
 
 export const benchmark: Benchmark = {
   name: 'lint',

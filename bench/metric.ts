@@ -23,3 +23,18 @@ export interface Benchmark {
 export function metric(name: string, value: number, unit: string, baseline: number | null, note?: string): Metric {
   return { name, value, unit, baseline, ratio: baseline ? value / baseline : null, ...(note ? { note } : {}) };
 }
+
+/** The middle value (mean of the two middle ones for an even count); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** Wall time of one synchronous call, in ms. */
+export function timeMs(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}

@@ -98,10 +98,12 @@ export interface RingStats {
   index: number;
   name: string;
   size: number;
+  /** Cumulative records / bytes consumed. */
   records: number;
   bytes: number;
   producerPos: number;
   consumerPos: number;
+  /** 0..1 */
   fill: number;
 }
 

@@ -11,6 +11,7 @@
 // Requests time out (RequestTracker) so nothing hangs silently.
 // Everything that crosses is validated on arrival (parseWebviewMessage / parseHostMessage).
 import type { EventLayout } from '../decode/layout';
+import type { RingStats } from './helper';
 
 export const PANEL_PROTOCOL_VERSION = 1;
 
@@ -58,19 +59,8 @@ export interface PanelRunInfo {
   stateMessage?: string;
 }
 
-/** Per-target stats as the helper reports them (core/protocol/helper.ts Stats) plus the host. */
-export interface PanelRingStats {
-  index: number;
-  name: string;
-  size: number;
-  /** Cumulative records / bytes consumed. */
-  records: number;
-  bytes: number;
-  producerPos: number;
-  consumerPos: number;
-  /** 0..1 */
-  fill: number;
-}
+/** Per-ring stats exactly as the helper reports them (core/protocol/helper.ts). */
+export type PanelRingStats = RingStats;
 export interface PanelDropCounter {
   name: string;
   map: string;
