@@ -14,36 +14,11 @@ import { available, ensureBpfMounts } from '../../support/prereq';
 import { waitFor } from '../../support/wait';
 import { startSshd } from '../../support/sshd';
 import type { SshdInstance } from '../../support/sshd';
+import { execProgramSource } from './sshStream';
 
 const hasAll = available('sshd') && available('bpf');
 
-const PROGRAM = `#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-
-struct exec_event {
-	__u32 pid;
-	char comm[16];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
-
-SEC("tp/sched/sched_process_exec")
-int rbs_ssh_run(void *ctx)
-{
-	struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		return 0;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
-char LICENSE[] SEC("license") = "GPL";
-`;
+const PROGRAM = execProgramSource('rbs_ssh_run');
 
 /** An exec of /bin/true: the event the execve program reports. */
 const makeExec = (): void => void execFileSync('/bin/true');
