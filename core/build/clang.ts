@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { StudioError } from '../util/errors';
+import { findOnPath, isExecutable } from '../util/which';
 import { execCapture } from './exec';
 
 export interface ClangInfo {
@@ -25,7 +26,7 @@ const probed = new Map<string, Promise<ClangInfo>>();
 export async function findClang(opts: { clangPath?: string } = {}): Promise<ClangInfo> {
   const configured = opts.clangPath?.trim();
   if (configured) {
-    const resolved = configured.includes('/') ? path.resolve(configured) : searchPath(configured);
+    const resolved = configured.includes('/') ? path.resolve(configured) : findOnPath(configured);
     if (!resolved || !isExecutable(resolved)) {
       throw new StudioError(`clang not found at '${configured}' (from the ringbufStudio.clangPath setting or --clang)`, {
         hint: `fix the path, or clear the setting to search PATH; to install: ${INSTALL_HINT}`,
@@ -34,7 +35,7 @@ export async function findClang(opts: { clangPath?: string } = {}): Promise<Clan
     }
     return probe(resolved);
   }
-  const candidates = ['clang', ...VERSIONED].map(searchPath).filter((p): p is string => p !== undefined);
+  const candidates = ['clang', ...VERSIONED].map(findOnPath).filter((p): p is string => p !== undefined);
   if (candidates.length === 0) {
     throw new StudioError('clang not found on PATH (tried clang, clang-21 … clang-11)', {
       hint: INSTALL_HINT,
@@ -111,22 +112,3 @@ function firstLine(s: string): string {
   return line.length > 120 ? `${line.slice(0, 117)}…` : line || '(nothing)';
 }
 
-function searchPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)) {
-    if (!dir) continue;
-    const p = path.join(dir, name);
-    if (isExecutable(p)) return p;
-  }
-  return undefined;
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    const st = fs.statSync(p);
-    if (!st.isFile()) return false;
-    fs.accessSync(p, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StudioError } from '../util/errors';
+import { findOnPath } from '../util/which';
 import { execCapture } from './exec';
 import { cacheRoot, packageRoot, writeFileAtomic } from './paths';
 
@@ -125,23 +126,6 @@ export function helperBinary(): string | undefined {
     path.join(root, 'helper', 'build', `ringbuf-helper-${arch}`),
   ];
   return candidates.find((c) => fs.existsSync(c));
-}
-
-export function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(path.delimiter)) {
-    if (!dir) continue;
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // keep looking
-    }
-  }
-  for (const p of [`/usr/sbin/${name}`, `/sbin/${name}`]) {
-    if (fs.existsSync(p)) return p;
-  }
-  return undefined;
 }
 
 /** dist/include (holds bpf/bpf_helpers.h …), copied from libbpf-dev by `npm run build`. */

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROTOCOL_VERSION } from '../protocol/helper';
 import { StudioError } from '../util/errors';
+import { findOnPath } from '../util/which';
 import type { HelperExit, HelperProcess, SpawnHelperOptions, TargetConnection } from './types';
 
 /** The helper's arch name for this machine (matches `ringbuf-helper-<arch>`). */
@@ -119,21 +120,6 @@ export async function checkHelperVersion(helperPath: string): Promise<HelperVers
   return version;
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)) {
-    if (!dir) continue;
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // keep looking
-    }
-  }
-  for (const p of [`/usr/bin/${name}`, `/usr/sbin/${name}`, `/bin/${name}`]) if (fs.existsSync(p)) return p;
-  return undefined;
-}
-
 /** How the helper gets root here. */
 export type LocalPrivilege = 'root' | 'sudo' | 'pkexec';
 
@@ -170,7 +156,7 @@ export class LocalTarget implements TargetConnection {
     const want = this.opts.privilege ?? 'auto';
     if (want === 'root' || (want === 'auto' && process.getuid?.() === 0)) return { helper, privilege: 'root', version };
     if (want === 'pkexec') return { helper, privilege: 'pkexec', version };
-    const sudo = onPath('sudo');
+    const sudo = findOnPath('sudo');
     let sudoProblem: string;
     if (!sudo) {
       sudoProblem = 'sudo is not installed';
@@ -188,7 +174,7 @@ export class LocalTarget implements TargetConnection {
         : `sudo refused (${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`})`;
     }
     const graphical = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-    if (want === 'auto' && graphical && onPath('pkexec')) {
+    if (want === 'auto' && graphical && findOnPath('pkexec')) {
       this.opts.log?.('info', `${sudoProblem}; using pkexec (a polkit prompt will ask)`);
       return { helper, privilege: 'pkexec', version };
     }
@@ -197,7 +183,7 @@ export class LocalTarget implements TargetConnection {
       code: sudo ? 'ESUDOPASSWORD' : 'ENOSUDO',
       hint:
         `run as root, or allow the helper without a password: '${user} ALL=(root) NOPASSWD: ${helper}' in /etc/sudoers.d/ringbuf-studio` +
-        (onPath('pkexec') ? ', or run from a desktop session where pkexec can ask' : ''),
+        (findOnPath('pkexec') ? ', or run from a desktop session where pkexec can ask' : ''),
     });
   }
 

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { findOnPath } from '../../core/util/which';
 import { freePort, makeKey } from './sshd';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -54,19 +55,6 @@ export interface GuestKernel {
   nicModules: string[];
 }
 
-function onPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    const p = path.join(dir, cmd);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
-
 /** Tools the host needs to build and boot the guest; the first missing one, or null. */
 export function missingQemuTool(): string | null {
   if (process.getuid?.() !== 0) return 'not running as root';
@@ -77,7 +65,7 @@ export function missingQemuTool(): string | null {
     ['xz', 'xz-utils'],
     ['ssh-keygen', 'openssh-client'],
   ];
-  for (const [cmd, pkg] of need) if (!onPath(cmd)) return `${cmd} not installed (apt-get install ${pkg})`;
+  for (const [cmd, pkg] of need) if (!findOnPath(cmd)) return `${cmd} not installed (apt-get install ${pkg})`;
   if (!fs.existsSync('/bin/busybox')) return '/bin/busybox not installed (apt-get install busybox-static)';
   if (!fs.existsSync('/usr/sbin/sshd')) return '/usr/sbin/sshd not installed (apt-get install openssh-server)';
   if (!downloadedKernel() && !cachedKernels().length && !kernelPackage()) {

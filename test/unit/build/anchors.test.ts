@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anchorWrapperSource, ANCHOR_PREFIX, ANCHOR_SECTION, eventTypesToAnchor } from '../../../core/build/anchors';
 import { compileBpf, type BuildResult } from '../../../core/build/build';
-import { findOnPath } from '../../../core/build/vmlinux';
+import { findOnPath } from '../../../core/util/which';
 import { readBpfObject } from '../../../core/elf/bpfObject';
 import { available, ensureBpfMounts } from '../../support/prereq';
 import { fixturesDir, lineOf, tempDir } from './helpers';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileBpf } from '../../../core/build/build';
 import { startsWithVmlinuxInclude } from '../../../core/build/pch';
-import { ensureVmlinuxHeader, findOnPath } from '../../../core/build/vmlinux';
+import { ensureVmlinuxHeader } from '../../../core/build/vmlinux';
+import { findOnPath } from '../../../core/util/which';
 import { fixturesDir, tempDir } from './helpers';
 
 const seed = path.join(fixturesDir, 'seed.bpf.c');

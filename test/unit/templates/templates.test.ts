@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileBpf, type BuildResult } from '../../../core/build/build';
-import { findOnPath } from '../../../core/build/vmlinux';
+import { findOnPath } from '../../../core/util/which';
 import { readBpfObject } from '../../../core/elf/bpfObject';
 import { lintFile } from '../../../core/lint/index';
 import { listTemplates, scaffoldTemplate } from '../../../core/templates';
