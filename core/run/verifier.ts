@@ -181,6 +181,20 @@ export function findSourceTextLine(text: string | undefined, sourceText: string,
   return hits.find((n) => n >= fromLine) ?? hits[0];
 }
 
+interface LinePos {
+  line: number;
+  column: number;
+  endColumn: number;
+}
+
+/** Where a diagnostic goes when nothing in the source matches. */
+const FIRST_LINE: LinePos = { line: 1, column: 1, endColumn: 1 };
+
+/** A Diagnostic's range within one line. */
+function oneLine(pos: LinePos): Pick<Diagnostic, 'line' | 'column' | 'endLine' | 'endColumn'> {
+  return { line: pos.line, column: pos.column, endLine: pos.line, endColumn: pos.endColumn };
+}
+
 /** A verifier rejection as one error Diagnostic on the failing line; the full log in `detail`. */
 export function verifierDiagnostic(error: HelperErrorInfo, src: SourceContext, programSection?: string): Diagnostic {
   const log = error.log ?? '';
@@ -188,7 +202,7 @@ export function verifierDiagnostic(error: HelperErrorInfo, src: SourceContext, p
   const text = sourceText(src);
   const message = failure.summary.split('\n').join('; ');
   let file = src.file;
-  let pos = { line: 1, column: 1, endColumn: 1 };
+  let pos = FIRST_LINE;
   const section = programSection ? findSectionLine(text, programSection) : undefined;
   const byText = !failure.line && failure.sourceText ? findSourceTextLine(text, failure.sourceText, section?.line) : undefined;
   if (failure.file && failure.line) {
@@ -212,10 +226,7 @@ export function verifierDiagnostic(error: HelperErrorInfo, src: SourceContext, p
   }
   return {
     file,
-    line: pos.line,
-    column: pos.column,
-    endLine: pos.line,
-    endColumn: pos.endColumn,
+    ...oneLine(pos),
     severity: 'error',
     code: 'verifier',
     source: 'verifier',
@@ -227,13 +238,10 @@ export function verifierDiagnostic(error: HelperErrorInfo, src: SourceContext, p
 
 /** An attach failure on the program's SEC("…") line, with the helper's plain reason. */
 export function attachDiagnostic(program: LoadedProgram & { error: AttachError }, src: SourceContext, severity: 'error' | 'warning' = 'error'): Diagnostic {
-  const pos = findSectionLine(sourceText(src), program.section) ?? { line: 1, column: 1, endColumn: 1 };
+  const pos = findSectionLine(sourceText(src), program.section) ?? FIRST_LINE;
   return {
     file: src.file,
-    line: pos.line,
-    column: pos.column,
-    endLine: pos.line,
-    endColumn: pos.endColumn,
+    ...oneLine(pos),
     severity,
     code: 'attach',
     source: 'attach',
@@ -248,19 +256,16 @@ export function loadErrorDiagnostic(error: HelperErrorInfo, src: SourceContext, 
     return verifierDiagnostic(error, src, programs.find((p) => p.name === error.program)?.section);
   }
   const text = sourceText(src);
-  let pos: { line: number; column: number; endColumn: number } | undefined;
+  let pos: LinePos | undefined;
   if (error.map) pos = findMapLine(text, error.map);
   if (!pos && error.program) {
     const section = programs.find((p) => p.name === error.program)?.section;
     if (section) pos = findSectionLine(text, section);
   }
-  pos ??= { line: 1, column: 1, endColumn: 1 };
+  pos ??= FIRST_LINE;
   return {
     file: src.file,
-    line: pos.line,
-    column: pos.column,
-    endLine: pos.line,
-    endColumn: pos.endColumn,
+    ...oneLine(pos),
     severity: 'error',
     code: error.code === 'override' || error.code === 'map' ? error.code : 'loader',
     source: 'loader',
