@@ -10,22 +10,12 @@ import { compileDecoder } from '../../../core/decode/decode';
 import { findDeclaredEventTypes, resolveEventLayouts } from '../../../core/decode/eventTypes';
 import { readBpfObject } from '../../../core/elf/bpfObject';
 import { ElfError, parseElf } from '../../../core/elf/elf';
+import { rng } from '../../fuzz/mutate';
 import { compileFixture, repoRoot } from '../../support/compile';
 
 const seed = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const dir = path.join(repoRoot, 'test/fixtures/objects');
 const seeds: Array<{ name: string; bytes: Uint8Array }> = [];
-
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeAll(async () => {
   seeds.push({ name: 'maps_progs', bytes: (await compileFixture(path.join(dir, 'maps_progs.bpf.c'), { name: 'maps_progs' })).bytes });
