@@ -1,11 +1,12 @@
 // export-go end to end: export the execve template, build the Go package offline
 // with Debian's Go + cilium/ebpf 0.9.1 (GOPATH mode, no module proxy), run it as
 // root next to our own run, exec /bin/true once, and compare the two JSON events.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChild, type ChildRun } from '../../support/child';
 import { available } from '../../support/prereq';
 import { exportGoPackage } from '../../../core/export/goPackage';
 import { eventToJson } from '../../../core/decode/decode';
@@ -45,23 +46,6 @@ function mountDebugfs(): void {
   }
 }
 
-interface GoRun {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function startGo(bin: string, args: string[]): GoRun {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
 async function until(pred: () => boolean, ms: number, what: () => string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
@@ -73,7 +57,7 @@ async function until(pred: () => boolean, ms: number, what: () => string): Promi
 describe.skipIf(!available('bpf') || !goStackAvailable())('export-go: the bpf2go package builds offline and prints what we print', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-export-go-'));
   let handle: RunHandle | undefined;
-  let go: GoRun | undefined;
+  let go: ChildRun | undefined;
 
   beforeAll(() => {
     prepare();
@@ -104,7 +88,7 @@ describe.skipIf(!available('bpf') || !goStackAvailable())('export-go: the bpf2go
     // Ours and theirs side by side on the same exec.
     handle = await startRun({ file });
     const ours = collect(handle);
-    go = startGo(bin, ['-count', '1000']);
+    go = startChild(bin, ['-count', '1000']);
     const goRun = go;
     await until(() => /program\(s\) attached/.test(goRun.stderr()), 20_000, () => `the Go reader to attach; stderr: ${goRun.stderr()}`);
     expect(goRun.stderr()).toMatch(/: 1 program\(s\) attached/);

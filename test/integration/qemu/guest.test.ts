@@ -3,7 +3,6 @@
 // than the host's: probe, helper upload with hash verification, build against the
 // guest's vmlinux.h, load, stream. The guest also has kprobes and fentry, which this
 // host refuses: those attach types are proven here. One boot serves every test.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +20,7 @@ import type { SshConnectOptions, SshTarget } from '../../../core/ssh/index';
 import { execCollect } from '../../../core/ssh/target';
 import { connectTarget } from '../../../core/targets';
 import { listTemplates } from '../../../core/templates';
+import { startChild } from '../../support/child';
 import { available } from '../../support/prereq';
 import { bootGuest } from '../../support/qemu';
 import type { QemuGuest } from '../../support/qemu';
@@ -244,17 +244,13 @@ describe.skipIf(!available('qemu'))('second kernel: Debian 6.1 in QEMU as an SSH
     fs.writeFileSync(path.join(home, '.ssh/known_hosts'), `${guest.knownHostsLine}\n`);
     const cli = path.join(work, 'cli.cjs');
     await esbuild.build({ entryPoints: [path.join(root, 'cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: cli, external: ['cpu-features', '*.node'], logLevel: 'error' });
-    const child = spawn(process.execPath, [cli, 'run', fixture('kprobe_nanosleep.bpf.c'), '--target', guest.alias, '--format', 'jsonl', '--duration', '60', '--quiet'], {
+    const { child, stdout, stderr, exited } = startChild(process.execPath, [cli, 'run', fixture('kprobe_nanosleep.bpf.c'), '--target', guest.alias, '--format', 'jsonl', '--duration', '60', '--quiet'], {
+      stdio: 'pipe',
       env: { ...process.env, HOME: home, SSH_AUTH_SOCK: '', RINGBUF_STUDIO_ROOT: root },
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const lines = (): Array<{ pid?: number; comm?: string }> =>
-        out
+        stdout()
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as { pid?: number; comm?: string });
@@ -265,11 +261,11 @@ describe.skipIf(!available('qemu'))('second kernel: Debian 6.1 in QEMU as an SSH
         await new Promise((r) => setTimeout(r, 300));
       }
       const ev = lines().find((e) => pids.has(Number(e.pid)));
-      expect(ev?.comm, `stderr: ${err}\nstdout: ${out.slice(-2000)}`).toBe('sleep');
+      expect(ev?.comm, `stderr: ${stderr()}\nstdout: ${stdout().slice(-2000)}`).toBe('sleep');
     } finally {
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      expect(await exited, err).toBe(0);
+      expect(await exited, stderr()).toBe(0);
       clearTimeout(timer);
     }
   }, 120_000);

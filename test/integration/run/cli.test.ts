@@ -1,29 +1,16 @@
 // `node dist/cli.js run|probe|vmlinux` end to end on the local kernel.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startChild, type ChildRun } from '../../support/child';
 import { available } from '../../support/prereq';
 import { fixtures, loadedPrograms, prepare, root, runCommand, waitProgramsGone } from './support';
 
 const cli = path.join(root, 'dist/cli.js');
 
-interface CliRun {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function startCli(args: string[]): CliRun {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: fixtures, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
+function startCli(args: string[]): ChildRun {
+  return startChild(process.execPath, [cli, ...args], { cwd: fixtures });
 }
 
 /** Runs /bin/true every 50 ms until stopped. */

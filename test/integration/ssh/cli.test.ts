@@ -1,8 +1,7 @@
 // `ringbuf-studio run --target …` over SSH as a user runs it: a child process with
 // its own HOME (~/.ssh/config, ~/.ssh/known_hosts), decoded JSON lines, new host
 // keys only with --accept-new-host-key, and SIGKILL of the CLI leaving nothing attached.
-import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +9,7 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadedProgramNames } from '../../support/bpfPrograms';
+import { startChild, type ChildRun } from '../../support/child';
 import { available, ensureBpfMounts } from '../../support/prereq';
 import { waitFor } from '../../support/wait';
 import { startSshd } from '../../support/sshd';
@@ -19,13 +19,6 @@ import { execProgramSource } from './sshStream';
 const hasAll = available('sshd') && available('bpf');
 const repoRoot = path.resolve(__dirname, '../../..');
 
-interface CliRun {
-  child: ChildProcessWithoutNullStreams;
-  out: () => string;
-  err: () => string;
-  done: Promise<number | null>;
-}
-
 describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
   let a: SshdInstance;
   let b: SshdInstance;
@@ -33,18 +26,13 @@ describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
   let home: string;
   let cli: string;
 
-  function cliRun(args: string[]): CliRun {
-    const child = spawn(process.execPath, [cli, ...args], {
+  function cliRun(args: string[]): ChildRun {
+    return startChild(process.execPath, [cli, ...args], {
       cwd: repoRoot,
+      stdio: 'pipe',
       // RINGBUF_STUDIO_ROOT: the bundle lives in a temp dir; headers and helpers come from the repo.
       env: { ...process.env, HOME: home, SSH_AUTH_SOCK: '', RINGBUF_STUDIO_ROOT: repoRoot },
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, out: () => out, err: () => err, done };
   }
 
   function program(): { name: string; file: string } {
@@ -85,14 +73,14 @@ describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
   it('prints decoded execve events of `true` as JSON lines', async () => {
     const p = program();
     const run = cliRun(['run', p.file, '--target', 'vm-a', '--format', 'jsonl', '--duration', '30']);
-    const seen = await waitFor(() => run.out().includes('"comm":"true"') || run.child.exitCode !== null, 40_000, () => execFileSync('/bin/true'));
-    expect(seen, run.err()).toBe(true);
-    const line = run.out().split('\n').find((l) => l.includes('"comm":"true"')) ?? '{}';
+    const seen = await waitFor(() => run.stdout().includes('"comm":"true"') || run.child.exitCode !== null, 40_000, () => execFileSync('/bin/true'));
+    expect(seen, run.stderr()).toBe(true);
+    const line = run.stdout().split('\n').find((l) => l.includes('"comm":"true"')) ?? '{}';
     const ev = JSON.parse(line) as { pid?: number; comm?: string };
     expect(ev.comm).toBe('true');
     expect(ev.pid).toBeGreaterThan(0);
     run.child.kill('SIGINT');
-    await run.done;
+    await run.exited;
     expect(await waitFor(() => !loadedProgramNames().includes(p.name), 2000)).toBe(true);
   });
 
@@ -100,25 +88,25 @@ describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
     const p = program();
     const run = cliRun(['run', p.file, '--target', 'vm-a', '--format', 'jsonl']);
     const attached = await waitFor(() => loadedProgramNames().includes(p.name) || run.child.exitCode !== null, 40_000);
-    expect(attached && run.child.exitCode === null, run.err()).toBe(true);
+    expect(attached && run.child.exitCode === null, run.stderr()).toBe(true);
     run.child.kill('SIGKILL');
-    await run.done;
+    await run.exited;
     expect(await waitFor(() => !loadedProgramNames().includes(p.name), 2000)).toBe(true);
   });
 
   it('an unknown host key is refused with its fingerprint; --accept-new-host-key saves it', async () => {
     const p = program();
     const refused = cliRun(['run', p.file, '--target', 'vm-b', '--count', '1']);
-    expect(await refused.done).not.toBe(0);
-    expect(refused.err()).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
-    expect(refused.err()).toContain('--accept-new-host-key');
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.stderr()).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
+    expect(refused.stderr()).toContain('--accept-new-host-key');
     expect(loadedProgramNames()).not.toContain(p.name);
     const known = path.join(home, '.ssh', 'known_hosts');
     expect(fs.readFileSync(known, 'utf8')).not.toContain(`[127.0.0.1]:${b.port}`);
 
     const accepted = cliRun(['run', p.file, '--target', 'vm-b', '--accept-new-host-key', '--count', '1', '--format', 'jsonl']);
     await waitFor(() => accepted.child.exitCode !== null, 40_000, () => execFileSync('/bin/true'));
-    expect(await accepted.done, accepted.err()).toBe(0);
+    expect(await accepted.exited, accepted.stderr()).toBe(0);
     expect(fs.readFileSync(known, 'utf8')).toContain(b.knownHostsLine);
   });
 
@@ -128,15 +116,15 @@ describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
     const hosts = (): Set<string> =>
       new Set(
         run
-          .out()
+          .stdout()
           .split('\n')
           .filter((l) => l.includes('"comm":"true"'))
           .map((l) => (JSON.parse(l) as { host?: string }).host ?? ''),
       );
     const both = await waitFor(() => hosts().size === 2 || run.child.exitCode !== null, 40_000, () => execFileSync('/bin/true'));
-    expect(both, run.err()).toBe(true);
+    expect(both, run.stderr()).toBe(true);
     expect(hosts()).toEqual(new Set(['vm-a', 'vm-b']));
     run.child.kill('SIGINT');
-    await run.done;
+    await run.exited;
   });
 });

@@ -1,7 +1,7 @@
 // End to end over SSH with the real helper and the real kernel: load an execve
 // program through ssh2, see `true` exec events, and make sure nothing stays
 // attached when either side of the connection dies.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { connectSshTarget } from '../../../core/ssh/index';
 import type { SshConnectOptions } from '../../../core/ssh/index';
 import { compileFixture } from '../../support/compile';
 import { loadedProgramNames } from '../../support/bpfPrograms';
+import { startChild } from '../../support/child';
 import { available, ensureBpfMounts } from '../../support/prereq';
 import { waitFor } from '../../support/wait';
 import { startSshd } from '../../support/sshd';
@@ -81,13 +82,9 @@ describe.skipIf(!hasAll)('SSH end to end with the real helper and kernel', () =>
       external: ['cpu-features', '*.node'],
       logLevel: 'error',
     });
-    const child = spawn(process.execPath, [driver, JSON.stringify(base), `root@127.0.0.1:${a.port}`, prog.path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const attached = await waitFor(() => out.includes('attached') || child.exitCode !== null, 20_000);
-    expect(attached && out.includes('attached'), err).toBe(true);
+    const { child, stdout, stderr } = startChild(process.execPath, [driver, JSON.stringify(base), `root@127.0.0.1:${a.port}`, prog.path]);
+    const attached = await waitFor(() => stdout().includes('attached') || child.exitCode !== null, 20_000);
+    expect(attached && stdout().includes('attached'), stderr()).toBe(true);
     expect(loadedProgramNames()).toContain(prog.name);
     child.kill('SIGKILL');
     expect(await waitFor(() => !loadedProgramNames().includes(prog.name), 2000)).toBe(true);
