@@ -1,5 +1,6 @@
 // Typed view of the `ringbufStudio.*` settings (declared in package.json "contributes").
 import * as vscode from 'vscode';
+import { DEFAULT_MAX_BYTES } from '../core/panel/model';
 
 export interface SshTargetSetting {
   name: string;
@@ -19,7 +20,10 @@ export interface StudioConfig {
   pageSize: number | undefined;
   lintOnType: boolean;
   buildOnSave: boolean;
+  /** Events the Live Events panel keeps (at least 1000). */
   panelMaxEvents: number;
+  /** Bytes of events the panel keeps (ringbufStudio.panel.maxMemoryMB, at least 16 MiB). */
+  panelMaxBytes: number;
   compileOn: 'local' | 'target';
   maxEntriesOverrides: Record<string, number>;
 }
@@ -52,7 +56,8 @@ export function readConfig(scope?: vscode.ConfigurationScope): StudioConfig {
     pageSize: typeof pageSize === 'number' && pageSize > 0 ? pageSize : undefined,
     lintOnType: c.get<boolean>('lintOnType') ?? true,
     buildOnSave: c.get<boolean>('buildOnSave') ?? true,
-    panelMaxEvents: c.get<number>('panel.maxEvents') ?? 1_000_000,
+    panelMaxEvents: Math.max(1000, c.get<number>('panel.maxEvents') ?? 1_000_000),
+    panelMaxBytes: Math.max(16, c.get<number>('panel.maxMemoryMB') ?? DEFAULT_MAX_BYTES / 1048576) * 1048576,
     compileOn: c.get<string>('compileOn') === 'target' ? 'target' : 'local',
     maxEntriesOverrides: overrides,
   };

@@ -24,11 +24,12 @@
 // its own store with the webview's filter/columns/pause point.
 import * as vscode from 'vscode';
 import { makeNonce, renderPanelHtml } from '../core/panel/html';
-import { DEFAULT_MAX_BYTES, PanelModel } from '../core/panel/model';
+import { PanelModel } from '../core/panel/model';
 import type { ExportResult } from '../core/panel/export';
 import type { Stats } from '../core/protocol/helper';
 import type { ExportRequest, PanelCommand, PanelRunInfo, PanelRunState } from '../core/protocol/panel';
 import type { RecordBatch } from '../core/session/types';
+import { readConfig } from './config';
 
 export type { PanelRunInfo, PanelRunState, PanelCommand } from '../core/protocol/panel';
 
@@ -76,11 +77,10 @@ export class LivePanel implements vscode.Disposable {
     private readonly options: LivePanelOptions,
   ) {
     const limits = (): [number, number] => {
-      const c = vscode.workspace.getConfiguration('ringbufStudio');
-      const maxEvents = Math.max(1000, options.maxEvents ?? c.get<number>('panel.maxEvents') ?? 1_000_000);
-      const maxMiB = Math.max(16, c.get<number>('panel.maxMemoryMB') ?? DEFAULT_MAX_BYTES / 1048576);
-      return [maxEvents, maxMiB * 1048576];
+      const cfg = readConfig();
+      return [options.maxEvents === undefined ? cfg.panelMaxEvents : Math.max(1000, options.maxEvents), cfg.panelMaxBytes];
     };
+    const [initialMaxEvents, initialMaxBytes] = limits();
     this.model = new PanelModel(
       runInfo,
       {
@@ -93,7 +93,7 @@ export class LivePanel implements vscode.Disposable {
         saveExport: (result, req) => this.saveExport(result, req),
         log: (level, text) => this.options.log?.(level, text),
       },
-      { maxEvents: limits()[0], maxBytes: limits()[1] },
+      { maxEvents: initialMaxEvents, maxBytes: initialMaxBytes },
     );
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
