@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compileBpf } from '../core/build/build';
-import { findClang } from '../core/build/clang';
-import { hostBpfArch, packageRoot } from '../core/build/paths';
-import { ensureVmlinuxHeader, libbpfIncludeDir } from '../core/build/vmlinux';
+import { compileBpf } from '../core/compile/build';
+import { findClang } from '../core/compile/clang';
+import { hostBpfArch, packageRoot } from '../core/compile/paths';
+import { ensureVmlinuxHeader, libbpfIncludeDir } from '../core/compile/vmlinux';
 import type { Benchmark, Metric } from './metric';
 import { median, metric } from './metric';
 

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { compileBpf } from '../core/build/build';
+import { compileBpf } from '../core/compile/build';
 import { compileDecoder } from '../core/decode/decode';
 import type { EventLayout } from '../core/decode/layout';
 import { startRun } from '../core/run/run';

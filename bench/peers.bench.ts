@@ -11,7 +11,7 @@ import { metric } from './metric';
 import { buildGoPeer, buildWorkload, measurePeer, measurePeerFirstEvent, mountDebugfs, peerSpecs, runGenerator, type PeerResult } from './peers/peers';
 import { startRun } from '../core/run';
 import { PanelModel } from '../core/panel/model';
-import { libbpfIncludeDir } from '../core/build/vmlinux';
+import { libbpfIncludeDir } from '../core/compile/vmlinux';
 
 const WINDOW_S = Number(process.env.BENCH_PEER_WINDOW_S ?? 5);
 

@@ -4,9 +4,9 @@
 // settings so C IntelliSense finds vmlinux.h and the libbpf headers.
 import fs from 'node:fs';
 import path from 'node:path';
-import { findClang } from './build/clang';
-import { hostBpfArch, packageRoot, type BpfArch } from './build/paths';
-import { ensureVmlinuxHeader, libbpfIncludeDir } from './build/vmlinux';
+import { findClang } from './compile/clang';
+import { hostBpfArch, packageRoot, type BpfArch } from './compile/paths';
+import { ensureVmlinuxHeader, libbpfIncludeDir } from './compile/vmlinux';
 import { StudioError } from './util/errors';
 
 export interface TemplateInfo {

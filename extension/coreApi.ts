@@ -2,17 +2,17 @@
 // shapes; when a core module changes, only this file follows.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { compileBpf } from '../core/build/build';
-import { ensureVmlinuxHeader } from '../core/build/vmlinux';
+import { compileBpf } from '../core/compile/build';
+import { ensureVmlinuxHeader } from '../core/compile/vmlinux';
 import { compileDecoder, formatValue, type EventDecoder } from '../core/decode/decode';
 import type { Stats } from '../core/protocol/helper';
 import { RunError, startRun as startCoreRun, type RunHandle } from '../core/run';
 import { fetchVmlinuxHeader, probeTarget as probeWithHelper } from '../core/session/oneShot';
-import { connectTarget, type ConnectTargetOptions } from '../core/targets';
+import { connectTarget, type ConnectTargetOptions } from '../core/transport/registry';
 import type { Diagnostic } from '../core/diagnostics';
 import { lintFile, lintSource } from '../core/lint';
 import type { RecordBatch } from '../core/session/types';
-import { listSshHosts as listSshConfigHosts } from '../core/ssh/config';
+import { listSshHosts as listSshConfigHosts } from '../core/transport/ssh/config';
 import { listTemplates as listCoreTemplates, scaffoldTemplate as scaffoldCoreTemplate } from '../core/templates';
 import { StudioError } from '../core/util/errors';
 

@@ -1,13 +1,13 @@
 // `ringbuf-studio build <file.bpf.c> [-o out.o] [--format json] [--clang PATH]` — compiles
-// with clang (core/build), then runs the ringbuf linter on the source + object.
+// with clang (core/compile), then runs the ringbuf linter on the source + object.
 // Prints diagnostics like `lint` (compiler style, or a JSON array); exit 1 on any error.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import { oneOf, pageSizeArg, parseOptions } from '../args';
 import type { Diagnostic } from '../../core/diagnostics';
-import { compileBpf, type BuildOptions } from '../../core/build/build';
-import type { BpfArch } from '../../core/build/paths';
+import { compileBpf, type BuildOptions } from '../../core/compile/build';
+import type { BpfArch } from '../../core/compile/paths';
 import { lintFile } from '../../core/lint/index';
 import { printDiagnostics } from './lint';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import { argReader, oneOf, pageSizeArg } from '../args';
 import { formatDiagnostic, toJsonDiagnostic, type Diagnostic } from '../../core/diagnostics';
-import { compileBpf } from '../../core/build/build';
+import { compileBpf } from '../../core/compile/build';
 import { lintFile, type LintOptions } from '../../core/lint/index';
 import { readBpfObject, requireBtf } from '../../core/elf/bpfObject';
 import { describeError, StudioError } from '../../core/util/errors';

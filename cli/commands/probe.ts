@@ -4,7 +4,7 @@ import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import type { Hello } from '../../core/protocol/helper';
 import { kernelProblem } from '../../core/run/run';
 import { probeTarget } from '../../core/session/oneShot';
-import { connectTarget } from '../../core/targets';
+import { connectTarget } from '../../core/transport/registry';
 import { describeError } from '../../core/util/errors';
 import { argReader, oneOf } from '../args';
 import { cliConnectOptions, takeTargetArg, type TargetArgs } from './run';

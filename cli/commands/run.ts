@@ -13,9 +13,9 @@ import type { Diagnostic } from '../../core/diagnostics';
 import type { Stats } from '../../core/protocol/helper';
 import { parseOverride } from '../../core/run/overrides';
 import { RunError, startRun, type RunEnd } from '../../core/run/run';
-import { verifierLogExcerpt } from '../../core/run/verifier';
+import { verifierLogExcerpt } from '../../core/verifier/diagnostics';
 import type { RecordBatch } from '../../core/session/types';
-import type { ConnectTargetOptions } from '../../core/targets';
+import type { ConnectTargetOptions } from '../../core/transport/registry';
 import { describeError, StudioError } from '../../core/util/errors';
 
 const usage = `usage: ringbuf-studio run <file.bpf.c|file.o> [options]

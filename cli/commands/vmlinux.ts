@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import { fetchVmlinuxHeader } from '../../core/session/oneShot';
-import { connectTarget } from '../../core/targets';
+import { connectTarget } from '../../core/transport/registry';
 import { StudioError } from '../../core/util/errors';
 import { argReader } from '../args';
 import { cliConnectOptions, takeTargetArg, type TargetArgs } from './run';

@@ -8,7 +8,7 @@
 //                       the bpf2go wrapper
 //
 // The event struct often reaches the object's BTF only through our build's anchors
-// (core/build/anchors.ts): a struct used only via the pointer reserve returns is not
+// (core/compile/anchors.ts): a struct used only via the pointer reserve returns is not
 // in BTF, so bpf2go's `-type` would fail. bpf2go therefore compiles a wrapper that
 // includes the user's file unchanged and adds the same anchors our build adds;
 // cilium/ebpf ignores the anchor section when loading. C sources live in bpf/ because
@@ -16,9 +16,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { anchorWrapperSource, eventTypesToAnchor } from '../build/anchors';
-import { compileBpf } from '../build/build';
-import { libbpfIncludeDir } from '../build/vmlinux';
+import { anchorWrapperSource, eventTypesToAnchor } from '../compile/anchors';
+import { compileBpf } from '../compile/build';
+import { libbpfIncludeDir } from '../compile/vmlinux';
 import { inferEventTypesFromSource, resolveEventLayouts } from '../decode/eventTypes';
 import { formatDiagnostic } from '../diagnostics';
 import { readBpfObject } from '../elf/bpfObject';

@@ -2,5 +2,5 @@
 export { startRun, kernelProblem, RunError } from './run';
 export type { RunEnd, RunEndReason, RunHandle, RunListeners, RunOptions, RunStage, RunState, RunTarget } from './run';
 export { parseOverride, validateOverrides, nearestValidRingSizes } from './overrides';
-export { analyzeVerifierLog, attachDiagnostic, findMapLine, findSectionLine, loadErrorDiagnostic, verifierDiagnostic, verifierLogExcerpt } from './verifier';
-export type { SourceContext, VerifierFailure } from './verifier';
+export { analyzeVerifierLog, attachDiagnostic, findMapLine, findSectionLine, loadErrorDiagnostic, verifierDiagnostic, verifierLogExcerpt } from '../verifier/diagnostics';
+export type { SourceContext, VerifierFailure } from '../verifier/diagnostics';

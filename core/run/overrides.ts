@@ -5,7 +5,7 @@ import type { Diagnostic } from '../diagnostics';
 import type { BpfObjectInfo } from '../elf/bpfObject';
 import { MAX_RING_SIZE, formatBytes, isValidRingSize } from '../lint/ringSize';
 import { StudioError } from '../util/errors';
-import { findMapLine, type SourceContext } from './verifier';
+import { findMapLine, type SourceContext } from '../verifier/diagnostics';
 
 /** "rb=262144" / "rb=256K" / "rb=1M" → ["rb", 262144]. */
 export function parseOverride(text: string): [string, number] {

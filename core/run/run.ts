@@ -6,9 +6,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { compileBpf } from '../build/build';
-import { bpfArchOf } from '../build/paths';
-import { ensureVmlinuxHeader, type VmlinuxHeader } from '../build/vmlinux';
+import { compileBpf } from '../compile/build';
+import { bpfArchOf } from '../compile/paths';
+import { ensureVmlinuxHeader, type VmlinuxHeader } from '../compile/vmlinux';
 import type { EventLayout } from '../decode/layout';
 import { inferEventTypesFromSource, resolveEventLayouts } from '../decode/eventTypes';
 import type { Diagnostic } from '../diagnostics';
@@ -17,11 +17,12 @@ import { lintFile } from '../lint/index';
 import type { Hello, Loaded, LogLevel, Stats } from '../protocol/helper';
 import { HelperSession, LoadError, type SessionClosed } from '../session/helperSession';
 import { fetchVmlinuxHeader } from '../session/oneShot';
-import type { RecordBatch, TargetConnection } from '../session/types';
-import { connectTarget, type ConnectTargetOptions } from '../targets';
+import type { TargetConnection } from '../transport/types';
+import type { RecordBatch } from '../session/types';
+import { connectTarget, type ConnectTargetOptions } from '../transport/registry';
 import { StudioError, messageOf, wrapError } from '../util/errors';
 import { validateOverrides } from './overrides';
-import { attachDiagnostic, type SourceContext } from './verifier';
+import { attachDiagnostic, type SourceContext } from '../verifier/diagnostics';
 
 export type RunState = 'connecting' | 'building' | 'linting' | 'loading' | 'running' | 'paused' | 'stopping' | 'stopped' | 'failed';
 

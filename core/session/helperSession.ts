@@ -19,9 +19,10 @@ import {
   type LogLevel,
   type Stats,
 } from '../protocol/helper';
-import { attachDiagnostic, loadErrorDiagnostic, type SourceContext } from '../run/verifier';
+import { attachDiagnostic, loadErrorDiagnostic, type SourceContext } from '../verifier/diagnostics';
 import { StudioError, messageOf } from '../util/errors';
-import type { HelperExit, HelperProcess, RecordBatch } from './types';
+import type { HelperExit, HelperProcess } from '../transport/types';
+import type { RecordBatch } from './types';
 
 export type CloseReason =
   /** We asked it to stop (STOP, or stdin EOF from terminate) and it did. */

@@ -2,7 +2,7 @@
 // stdout, fail with the helper's own words.
 import { decodeHelperFrame, type Hello } from '../protocol/helper';
 import { StudioError } from '../util/errors';
-import type { HelperExit, TargetConnection } from './types';
+import type { HelperExit, TargetConnection } from '../transport/types';
 
 export interface OneShotResult {
   stdout: Buffer;

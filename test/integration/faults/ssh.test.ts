@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunError, startRun, type RunHandle } from '../../../core/run/run';
-import { connectSshTarget, type SshConnectOptions } from '../../../core/ssh/index';
+import { connectSshTarget, type SshConnectOptions } from '../../../core/transport/ssh/index';
 import { describeError } from '../../../core/util/errors';
 import { compileFixture } from '../../support/compile';
 import { available, ensureBpfMounts } from '../../support/prereq';

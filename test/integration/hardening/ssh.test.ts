@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSshTarget, type SshConnectOptions } from '../../../core/ssh/index';
+import { connectSshTarget, type SshConnectOptions } from '../../../core/transport/ssh/index';
 import { describeError, StudioError } from '../../../core/util/errors';
 import { available } from '../../support/prereq';
 import { addTestUser, makeKey, startSshd, type SshdInstance, type TestUser } from '../../support/sshd';

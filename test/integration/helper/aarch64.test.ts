@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseElf } from '../../../core/elf/elf';
-import { helperArch } from '../../../core/ssh/target';
-import { defaultHelperBinaryFor } from '../../../core/ssh/index';
+import { helperArch } from '../../../core/transport/ssh/target';
+import { defaultHelperBinaryFor } from '../../../core/transport/ssh/index';
 
 const root = path.resolve(__dirname, '../../..');
 const EM_X86_64 = 62;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { available } from '../../support/prereq';
 import { RunError, startRun, type RunHandle } from '../../../core/run/run';
-import { LocalTarget } from '../../../core/session/local';
+import { LocalTarget } from '../../../core/transport/local';
 import { collect, fixture, kernelMaps, loadedPrograms, prepare, root, runCommand, waitProgramsGone } from './support';
 
 interface TemplateJson {

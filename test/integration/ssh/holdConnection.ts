@@ -2,8 +2,8 @@
 // program through the helper, prints "attached" and then just holds the connection
 // until it is killed. Args: <json SshConnectOptions subset> <spec> <object path>.
 import fs from 'node:fs';
-import { connectSshTarget } from '../../../core/ssh/index';
-import type { SshConnectOptions } from '../../../core/ssh/index';
+import { connectSshTarget } from '../../../core/transport/ssh/index';
+import type { SshConnectOptions } from '../../../core/transport/ssh/index';
 import { HelperStream } from './sshStream';
 
 async function main(): Promise<void> {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileDecoder } from '../../../core/decode/decode';
 import { startRun } from '../../../core/run/run';
 import type { RecordBatch } from '../../../core/session/types';
-import type { SshConnectOptions } from '../../../core/ssh/index';
+import type { SshConnectOptions } from '../../../core/transport/ssh/index';
 import { available, ensureBpfMounts } from '../../support/prereq';
 import { waitFor } from '../../support/wait';
 import { startSshd } from '../../support/sshd';

@@ -3,7 +3,7 @@
 // by holdConnection.ts (the child process that the client-kill test SIGKILLs).
 import { FrameDecoder, encodeCommand, encodeLoad, splitRecords } from '../../../core/protocol/helper';
 import type { HelperMessage } from '../../../core/protocol/helper';
-import type { HelperProcess } from '../../../core/session/types';
+import type { HelperProcess } from '../../../core/transport/types';
 
 export interface ExecEvent {
   host: string;

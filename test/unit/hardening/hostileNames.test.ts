@@ -1,7 +1,7 @@
 // Names with spaces, quotes, `$(...)`, backticks, `;` and newlines flow as file and
 // directory names through `lint` and `build` (clang runs from an argv array, never a
 // shell): everything works on the literal name and nothing is executed. The SSH side
-// (remote paths, user names, helper argv) is covered by test/unit/ssh/quote.test.ts and
+// (remote paths, user names, helper argv) is covered by test/unit/transport/ssh/quote.test.ts and
 // test/integration/hardening/ssh.test.ts; `run` by test/integration/hardening/hostileNames.test.ts.
 import fs from 'node:fs';
 import os from 'node:os';

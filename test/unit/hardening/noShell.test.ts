@@ -4,7 +4,7 @@
 //   kind is test/integration/hardening/helper.test.ts);
 // - TypeScript starts processes only with argv arrays: no `shell: true`, no exec/execSync
 //   (which run a shell string) anywhere in core/, cli/ or extension/. Remote commands go
-//   through core/ssh/quote.ts (tested in test/unit/ssh/quote.test.ts).
+//   through core/transport/ssh/quote.ts (tested in test/unit/transport/ssh/quote.test.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

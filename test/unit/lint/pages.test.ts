@@ -14,7 +14,7 @@ import type { Diagnostic } from '../../../core/diagnostics';
 import { lintFile, lintSource } from '../../../core/lint/index';
 import { encodeHelperMessage, type Hello } from '../../../core/protocol/helper';
 import { RunError, startRun } from '../../../core/run/run';
-import type { HelperExit, HelperProcess, TargetConnection } from '../../../core/session/types';
+import type { HelperExit, HelperProcess, TargetConnection } from '../../../core/transport/types';
 import { applyEdits, compileText } from './support';
 
 const ringOf = (size: string): string => `#include "vmlinux.h"

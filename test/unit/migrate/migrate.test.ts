@@ -1,5 +1,5 @@
 // Migrations as quick fixes: each one applied to a fixture, the result compiled with
-// the real clang (core/build) and read back (maps, helper calls), and the lint rules
+// the real clang (core/compile) and read back (maps, helper calls), and the lint rules
 // that offer them. Loading and running the results: test/integration/migrate.
 import { describe, expect, it } from 'vitest';
 import { readBpfObject, type BpfObjectInfo } from '../../../core/elf/bpfObject';

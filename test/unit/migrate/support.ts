@@ -1,9 +1,9 @@
 // Shared by the migration tests: fixtures, applying a migration, compiling the
-// result with the real clang through core/build.
+// result with the real clang through core/compile.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compileBpf, type BuildResult } from '../../../core/build/build';
+import { compileBpf, type BuildResult } from '../../../core/compile/build';
 import { applyEdits, findMigrations, type Migration, type MigrationKind } from '../../../core/migrate/index';
 import { repoRoot } from '../../support/compile';
 
@@ -30,7 +30,7 @@ export function migrated(name: string, kind: MigrationKind, index = 0): string {
   return applyEdits(text, fix.edits);
 }
 
-/** Writes the text as `name` (with `headers` copied next to it) into a fresh directory and builds it with core/build. */
+/** Writes the text as `name` (with `headers` copied next to it) into a fresh directory and builds it with core/compile. */
 export async function buildText(text: string, name: string, headers: string[] = []): Promise<{ file: string; result: BuildResult }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-migrate-'));
   const file = path.join(dir, name);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeVerifierLog, findSourceTextLine, verifierDiagnostic } from '../../../core/run/verifier';
+import { analyzeVerifierLog, findSourceTextLine, verifierDiagnostic } from '../../../core/verifier/diagnostics';
 
 const runFixtures = path.resolve(__dirname, '../../fixtures/run');
 const logs = path.resolve(__dirname, '../../fixtures/qemu/logs');

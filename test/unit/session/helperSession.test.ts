@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { encodeHelperMessage, type Hello } from '../../../core/protocol/helper';
 import { HelperSession, LoadError } from '../../../core/session/helperSession';
-import type { HelperExit, HelperProcess } from '../../../core/session/types';
+import type { HelperExit, HelperProcess } from '../../../core/transport/types';
 
 class FakeHelperProcess implements HelperProcess {
   readonly stdout = new PassThrough();

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeVerifierLog, attachDiagnostic, findMapLine, findSectionLine, verifierDiagnostic, verifierLogExcerpt } from '../../../core/run/verifier';
+import { analyzeVerifierLog, attachDiagnostic, findMapLine, findSectionLine, verifierDiagnostic, verifierLogExcerpt } from '../../../core/verifier/diagnostics';
 
 const dir = path.resolve(__dirname, '../../fixtures/run');
 const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');

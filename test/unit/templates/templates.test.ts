@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileBpf, type BuildResult } from '../../../core/build/build';
+import { compileBpf, type BuildResult } from '../../../core/compile/build';
 import { findOnPath } from '../../../core/util/which';
 import { readBpfObject } from '../../../core/elf/bpfObject';
 import { lintFile } from '../../../core/lint/index';

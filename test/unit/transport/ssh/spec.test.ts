@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { knownHostsName, parseTargetSpec } from '../../../core/ssh/spec';
+import { knownHostsName, parseTargetSpec } from '../../../../core/transport/ssh/spec';
 
 describe('parseTargetSpec', () => {
   it('reads aliases, user@host, ports and bracketed IPv6', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { helperArch, targetKernelProblem } from '../../../core/ssh/target';
+import { helperArch, targetKernelProblem } from '../../../../core/transport/ssh/target';
 
 // The inputs have the shape of the helper's HELLO (kernel release, btf, ringbuf):
 // old kernels and kernels without BTF cannot be produced on this host, so the
@@ -38,7 +38,7 @@ describe('remote probe command', () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
-    const { remoteProbeCommand } = await import('../../../core/ssh/target');
+    const { remoteProbeCommand } = await import('../../../../core/transport/ssh/target');
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-probe-'));
     const marker = path.join(work, 'RAN');
     const dir = path.join(work, "d'$(touch RAN);`touch RAN`");

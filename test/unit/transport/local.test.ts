@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkHelperVersion, findHelperBinary } from '../../../core/session/local';
+import { checkHelperVersion, findHelperBinary } from '../../../core/transport/local';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-local-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

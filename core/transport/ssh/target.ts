@@ -4,8 +4,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Client, ClientChannel } from 'ssh2';
-import type { HelperExit, HelperProcess, SpawnHelperOptions, TargetConnection } from '../session/types';
-import { StudioError } from '../util/errors';
+import type { HelperExit, HelperProcess, SpawnHelperOptions, TargetConnection } from '../types';
+import { StudioError } from '../../util/errors';
 import type { LogFn, SshLink } from './connect';
 import { shellCommand, shellQuote } from './quote';
 

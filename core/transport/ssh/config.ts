@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SSHConfig from 'ssh-config';
-import { StudioError } from '../util/errors';
+import { StudioError } from '../../util/errors';
 import { parseTargetSpec } from './spec';
 
 export interface ExtraTarget {

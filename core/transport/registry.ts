@@ -1,7 +1,7 @@
 // Target specs → connections: `local` is this machine (the embedded default);
-// anything else is an SSH alias or user@host[:port], handled by core/ssh.
-import { LocalTarget, type LocalTargetOptions } from './session/local';
-import type { TargetConnection } from './session/types';
+// anything else is an SSH alias or user@host[:port], handled by core/transport/ssh.
+import { LocalTarget, type LocalTargetOptions } from './local';
+import type { TargetConnection } from './types';
 import { connectSshTarget, type SshConnectOptions } from './ssh/index';
 
 export const LOCAL_TARGET = 'local';

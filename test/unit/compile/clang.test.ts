@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileBpf } from '../../../core/build/build';
-import { findClang } from '../../../core/build/clang';
+import { compileBpf } from '../../../core/compile/build';
+import { findClang } from '../../../core/compile/clang';
 import { StudioError } from '../../../core/util/errors';
 import { fixturesDir, tempDir } from './helpers';
 

@@ -1,13 +1,13 @@
-// Remote targets over SSH: the public face of core/ssh.
+// Remote targets over SSH: the public face of core/transport/ssh.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TargetConnection } from '../session/types';
-import { StudioError, wrapError } from '../util/errors';
+import type { TargetConnection } from '../types';
+import { StudioError, wrapError } from '../../util/errors';
 import { resolveTarget } from './config';
 import type { ExtraTarget } from './config';
 import { openSshLink } from './connect';
 import { SshTarget } from './target';
-import pkg from '../../package.json';
+import pkg from '../../../package.json';
 
 export { listSshHosts, resolveTarget } from './config';
 export type { ExtraTarget, ResolvedHost } from './config';

@@ -40,7 +40,7 @@ let cachedRoot: string | undefined;
 
 /**
  * The folder holding Ringbuf Studio's package.json, found by walking up from this
- * module: `dist/` in the bundles, `core/build/` when run from source (tests).
+ * module: `dist/` in the bundles, `core/compile/` when run from source (tests).
  * RINGBUF_STUDIO_ROOT overrides it.
  */
 export function packageRoot(): string {

@@ -1,4 +1,4 @@
-import { StudioError } from '../util/errors';
+import { StudioError } from '../../util/errors';
 
 export interface TargetSpec {
   /** Set when the spec is a bare name: it may be a Host alias in ssh_config. */

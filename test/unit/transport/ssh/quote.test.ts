@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellCommand, shellQuote } from '../../../core/ssh/quote';
+import { shellCommand, shellQuote } from '../../../../core/transport/ssh/quote';
 
 const hostile = [
   '',

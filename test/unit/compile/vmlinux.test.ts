@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileBpf, STALE_VMLINUX_CODE } from '../../../core/build/build';
-import { ensureVmlinuxHeader, generateVmlinuxHeaderText, libbpfIncludeDir } from '../../../core/build/vmlinux';
+import { compileBpf, STALE_VMLINUX_CODE } from '../../../core/compile/build';
+import { ensureVmlinuxHeader, generateVmlinuxHeaderText, libbpfIncludeDir } from '../../../core/compile/vmlinux';
 import { copyFixture, lineOf, tempDir } from './helpers';
 
 const hasBtf = fs.existsSync('/sys/kernel/btf/vmlinux');

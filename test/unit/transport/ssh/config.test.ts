@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listSshHosts, resolveTarget } from '../../../core/ssh/config';
+import { listSshHosts, resolveTarget } from '../../../../core/transport/ssh/config';
 
 let dir: string;
 let cfg: string;

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileBpf, defaultObjectPath } from '../../../core/build/build';
+import { compileBpf, defaultObjectPath } from '../../../core/compile/build';
 import { readBpfObject } from '../../../core/elf/bpfObject';
 import { fixturesDir, lineOf, tempDir } from './helpers';
 

@@ -11,7 +11,7 @@ import {
   parseKnownHosts,
   readKnownHosts,
   verifyHostKey,
-} from '../../../core/ssh/knownHosts';
+} from '../../../../core/transport/ssh/knownHosts';
 
 let dir: string;
 /** Real keys from ssh-keygen: [type, base64, blob]. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Client, utils as ssh2utils } from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ConnectConfig, ParsedKey } from 'ssh2';
-import { StudioError } from '../util/errors';
+import { StudioError } from '../../util/errors';
 import type { ResolvedHost } from './config';
 import {
   appendKnownHost,

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileBpf } from '../../../core/build/build';
-import { startsWithVmlinuxInclude } from '../../../core/build/pch';
-import { ensureVmlinuxHeader } from '../../../core/build/vmlinux';
+import { compileBpf } from '../../../core/compile/build';
+import { startsWithVmlinuxInclude } from '../../../core/compile/pch';
+import { ensureVmlinuxHeader } from '../../../core/compile/vmlinux';
 import { findOnPath } from '../../../core/util/which';
 import { fixturesDir, tempDir } from './helpers';
 
