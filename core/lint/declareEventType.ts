@@ -5,7 +5,7 @@
 import type { QuickFix } from '../diagnostics';
 import { StudioError } from '../util/errors';
 import { isEventTypeDeclaration } from './sourceRules';
-import { SourceModel } from './sourceModel';
+import { SourceModel } from '../source/sourceModel';
 
 /** Struct and union names defined in `text`, in source order: the candidates to offer. */
 export function eventTypeCandidates(text: string, file = 'prog.bpf.c'): string[] {

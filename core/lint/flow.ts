@@ -7,8 +7,8 @@
 // rather than a false one.
 import type { Finding } from './finding';
 import { finding } from './finding';
-import type { FunctionDef, SourceModel } from './sourceModel';
-import { matchClose, splitArgs, type Token } from './text';
+import type { FunctionDef, SourceModel } from '../source/sourceModel';
+import { matchClose, splitArgs, type Token } from '../source/text';
 
 type VarState = 'none' | 'unchecked' | 'live';
 type State = Map<string, Set<VarState>>;

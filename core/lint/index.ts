@@ -5,17 +5,17 @@
 //                gives position and fix.
 import type { Diagnostic } from '../diagnostics';
 import { readBpfObject, type BpfObjectInfo } from '../elf/bpfObject';
+import { DEFAULT_PAGE_SIZE } from '../util/pages';
 import { toDiagnostic, type Finding } from './finding';
 import { lintObjectInfo } from './objectRules';
-import { DEFAULT_PAGE_SIZE } from './ringSize';
 import { ruleOf, type RuleCode } from './rules';
-import { SourceModel } from './sourceModel';
+import { SourceModel } from '../source/sourceModel';
 import { lintSourceModel } from './sourceRules';
 
 export { RULES, RULE_TABLE } from './rules';
 export type { LintRule } from './rules';
 export { effectiveRingSize, isValidRingSize } from './ringSize';
-export { evaluateConstant } from './constExpr';
+export { evaluateConstant } from '../source/constExpr';
 
 export interface LintOptions {
   /** Target page size; 4096 by default (arm64 kernels may use 16384 or 65536). */

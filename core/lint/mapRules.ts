@@ -2,9 +2,9 @@
 // passes values it evaluated, the object layer the values the compiler produced.
 import type { QuickFix, SourceRange } from '../diagnostics';
 import { finding, type Finding } from './finding';
-import { DEFAULT_RING_SIZE_TEXT, insertMaxEntriesFix, replaceFix, ringSizeFix } from './fixes';
+import { DEFAULT_RING_SIZE_TEXT, insertMaxEntriesFix, replaceFix, ringSizeFix } from '../source/fixes';
 import { effectiveRingSize, formatBytes, isValidRingSize, MAX_RING_SIZE, recordFootprint } from './ringSize';
-import type { MapDef, SourceModel } from './sourceModel';
+import type { MapDef, SourceModel } from '../source/sourceModel';
 
 export const MIN_RECORDS = 8;
 /** The size a "grow the ring" fix aims for, in records. */

@@ -5,9 +5,9 @@ import type { BpfHelperCall, BpfMapInfo, BpfObjectInfo } from '../elf/bpfObject'
 import { findTypeId } from '../btf/layout';
 import type { SourceRange } from '../diagnostics';
 import { finding, FIRST_LINE, type Finding } from './finding';
-import { deleteFieldFix } from './fixes';
+import { deleteFieldFix } from '../source/fixes';
 import { kernelBefore, maxEntriesFindings, oldKernelDynptrFinding, oldKernelMapFinding, recordSizeFindings } from './mapRules';
-import type { MapDef, MapField, SourceModel } from './sourceModel';
+import type { MapDef, MapField, SourceModel } from '../source/sourceModel';
 import { DYNPTR_HELPERS, isEventTypeDeclaration, PERF_HELPERS, RINGBUF_MAP_HELPERS } from './sourceRules';
 
 export interface ObjectLintOptions {

@@ -1,15 +1,11 @@
 // What the kernel accepts as a ringbuf size and what libbpf silently turns an
 // invalid one into (libbpf >= 0.8 adjusts BPF_MAP_TYPE_RINGBUF max_entries).
+import { isPowerOfTwo } from '../util/pages';
 
-export const DEFAULT_PAGE_SIZE = 4096;
 /** max_entries is a u32; the largest power of two it can hold. */
 export const MAX_RING_SIZE = 2 ** 31;
 /** Each record carries an 8-byte header and is padded to 8 bytes. */
 export const RECORD_HEADER_SIZE = 8;
-
-export function isPowerOfTwo(n: number): boolean {
-  return Number.isSafeInteger(n) && n > 0 && Number.isInteger(Math.log2(n));
-}
 
 /** The kernel's rule: a power of two and a multiple of the page size (page sizes are powers of two). */
 export function isValidRingSize(size: number, pageSize: number): boolean {
@@ -27,13 +23,6 @@ export function effectiveRingSize(size: number, pageSize: number): number | unde
     if (candidate > size) return candidate;
   }
   return undefined;
-}
-
-/** Smallest power of two >= n (n >= 1). */
-export function nextPowerOfTwo(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
 }
 
 /** Bytes one record of `payload` bytes takes in the ring. */

@@ -1,16 +1,16 @@
 // The source layer: rules that need only the text. Quiet whenever a value cannot be
 // evaluated here (an identifier from a header, a -D macro): the object layer decides.
 import type { QuickFix } from '../diagnostics';
-import type { EvalContext } from './constExpr';
-import { evaluateNumber } from './constExpr';
+import { isPowerOfTwo, nextPowerOfTwo } from '../util/pages';
+import type { EvalContext } from '../source/constExpr';
+import { evaluateNumber } from '../source/constExpr';
 import { finding, type Finding } from './finding';
-import { deleteFieldFix, replaceFix } from './fixes';
+import { deleteFieldFix, replaceFix } from '../source/fixes';
 import { analyzeReservePairing } from './flow';
 import { kernelBefore, maxEntriesFindings, oldKernelDynptrFinding, oldKernelMapFinding, recordSizeFindings } from './mapRules';
 import { analyzeOutputCalls } from './outputRewrite';
-import { migrationFindings } from '../migrate/rules';
-import { isPowerOfTwo, nextPowerOfTwo } from './ringSize';
-import type { CallSite, FunctionDef, MapDef, SourceModel } from './sourceModel';
+import { migrationFindings } from './migrationRules';
+import type { CallSite, FunctionDef, MapDef, SourceModel } from '../source/sourceModel';
 
 export interface SourceLintOptions {
   pageSize: number;

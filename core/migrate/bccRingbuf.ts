@@ -9,10 +9,10 @@
 // bcc sizes the ring as page_cnt × the page size; the definition spells that out
 // with the target's page size (rounded up to a power of two, which the kernel needs).
 import type { QuickFix, TextEdit } from '../diagnostics';
-import { isPowerOfTwo, nextPowerOfTwo } from '../lint/ringSize';
-import type { BccRingbuf, SourceModel } from '../lint/sourceModel';
-import { matchClose } from '../lint/text';
-import { sortEdits } from './perfToRingbuf';
+import { sortEdits } from '../source/edits';
+import type { BccRingbuf, SourceModel } from '../source/sourceModel';
+import { matchClose } from '../source/text';
+import { isPowerOfTwo, nextPowerOfTwo } from '../util/pages';
 
 export interface BccMigration {
   ring: BccRingbuf;

@@ -8,9 +8,10 @@
 // Offered only when every use of the map is such a call (a map that is also read,
 // pinned by name for a reader, or passed elsewhere is left alone).
 import type { QuickFix, TextEdit } from '../diagnostics';
-import { DEFAULT_RING_SIZE_TEXT } from '../lint/fixes';
-import { rewriteToReserve } from '../lint/outputRewrite';
-import type { CallSite, FunctionDef, MapDef, SourceModel } from '../lint/sourceModel';
+import { sortEdits } from '../source/edits';
+import { DEFAULT_RING_SIZE_TEXT } from '../source/fixes';
+import type { CallSite, FunctionDef, MapDef, SourceModel } from '../source/sourceModel';
+import { rewriteToReserve } from './outputToReserve';
 
 export interface PerfMigration {
   map: MapDef;
@@ -98,8 +99,4 @@ function outputEdit(model: SourceModel, call: CallSite, mapName: string): TextEd
 
 function reserveEdits(model: SourceModel, fn: FunctionDef, call: CallSite, mapName: string): TextEdit[] | undefined {
   return rewriteToReserve(model, fn, call, { mapName, dataArg: call.args[3], sizeArg: call.args[4], submitFlags: '0' });
-}
-
-export function sortEdits(edits: TextEdit[]): TextEdit[] {
-  return edits.sort((a, b) => a.range.line - b.range.line || a.range.column - b.range.column);
 }

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileBpf, parseClangDiagnostics, type BuildResult } from '../../../core/compile/build';
-import { applyEdits, copyFixture, fixturesDir, lineOf, tempDir } from './helpers';
+import { applyEdits } from '../../../core/source/edits';
+import { copyFixture, fixturesDir, lineOf, tempDir } from './helpers';
 
 describe('clang diagnostics from a real compile', () => {
   const tmp = tempDir('diag');

@@ -6,7 +6,8 @@ import { findDeclaredEventTypes } from '../../../core/decode/eventTypes';
 import { declareEventTypeFix, eventTypeCandidates } from '../../../core/lint/declareEventType';
 import { lintSource } from '../../../core/lint/index';
 import { describeError } from '../../../core/util/errors';
-import { applyEdits, compileText, fixture } from './support';
+import { applyEdits } from '../../../core/source/edits';
+import { compileText, fixture } from './support';
 
 describe('declare the event type of a ring', () => {
   it('offers the structs the file defines', () => {

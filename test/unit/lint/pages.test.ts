@@ -15,7 +15,8 @@ import { lintFile, lintSource } from '../../../core/lint/index';
 import { encodeHelperMessage, type Hello } from '../../../core/protocol/helper';
 import { RunError, startRun } from '../../../core/run/run';
 import type { HelperExit, HelperProcess, TargetConnection } from '../../../core/transport/types';
-import { applyEdits, compileText } from './support';
+import { applyEdits } from '../../../core/source/edits';
+import { compileText } from './support';
 
 const ringOf = (size: string): string => `#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../../core/diagnostics';
 import { lintFile, lintSource } from '../../../core/lint/index';
-import { applyEdits, byCode, compileText, fixture } from './support';
+import { applyEdits } from '../../../core/source/edits';
+import { byCode, compileText, fixture } from './support';
 
 /** Rules the object layer checks too: after the fix the object must agree. */
 const OBJECT_CHECKED = new Set(['RB001', 'RB002', 'RB003', 'RB006', 'RB010', 'RB011']);

@@ -2,7 +2,7 @@
 // the real clang (test/support/compile.ts caches objects by content).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic, TextEdit } from '../../../core/diagnostics';
+import type { Diagnostic } from '../../../core/diagnostics';
 import { compileFixture, repoRoot } from '../../support/compile';
 
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures', 'lint');
@@ -26,19 +26,6 @@ function offsetOf(text: string, line: number, column: number): number {
     off = nl + 1;
   }
   return off + column - 1;
-}
-
-/** Applies edits the way an editor does: all positions refer to the original text. */
-export function applyEdits(text: string, edits: TextEdit[]): string {
-  const spans = edits
-    .map((e) => ({ start: offsetOf(text, e.range.line, e.range.column), end: offsetOf(text, e.range.endLine, e.range.endColumn), newText: e.newText }))
-    .sort((a, b) => b.start - a.start);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i]!.end > spans[i - 1]!.start) throw new Error('overlapping edits');
-  }
-  let out = text;
-  for (const s of spans) out = out.slice(0, s.start) + s.newText + out.slice(s.end);
-  return out;
 }
 
 export function byCode(diags: Diagnostic[], code: string): Diagnostic[] {

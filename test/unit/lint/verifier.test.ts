@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { lintSource } from '../../../core/lint/index';
 import { available } from '../../support/prereq';
 import { IDIOM_HEADER, IDIOMS, idiomProgram } from './idioms';
-import { applyEdits, byCode, compileText, fixture } from './support';
+import { applyEdits } from '../../../core/source/edits';
+import { byCode, compileText, fixture } from './support';
 
 const run = promisify(execFile);
 const bpfAvailable = available('bpf');

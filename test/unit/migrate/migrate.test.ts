@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { readBpfObject, type BpfObjectInfo } from '../../../core/elf/bpfObject';
 import { lintFile, lintSource } from '../../../core/lint/index';
-import { applyEdits, findMigrations } from '../../../core/migrate/index';
+import { findMigrations } from '../../../core/migrate/index';
+import { applyEdits } from '../../../core/source/edits';
 import { buildText, migrated, migrateFixture, migrationOf } from './support';
 
 function withoutComments(c: string): string {

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compileBpf, type BuildResult } from '../../../core/compile/build';
-import { applyEdits, findMigrations, type Migration, type MigrationKind } from '../../../core/migrate/index';
+import { findMigrations, type Migration, type MigrationKind } from '../../../core/migrate/index';
+import { applyEdits } from '../../../core/source/edits';
 import { repoRoot } from '../../support/compile';
 
 export const migrateFixtures = path.join(repoRoot, 'test', 'fixtures', 'migrate');

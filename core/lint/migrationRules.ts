@@ -1,12 +1,12 @@
 // The lint findings that carry the migrations as quick fixes (source layer):
 //   RB017 perf event array written with bpf_perf_event_output → ring buffer
 //   RB018 bcc BPF_RINGBUF_OUTPUT → libbpf map definition
-// (bpf_ringbuf_output → reserve/submit is RB009's fix, core/lint/outputRewrite.ts.)
-import { finding, type Finding } from '../lint/finding';
-import { kernelBefore } from '../lint/mapRules';
-import type { SourceModel } from '../lint/sourceModel';
-import { bccRingbufMigrations } from './bccRingbuf';
-import { perfBufferMigrations } from './perfToRingbuf';
+// (bpf_ringbuf_output → reserve/submit is RB009's fix, core/migrate/outputToReserve.ts.)
+import { bccRingbufMigrations } from '../migrate/bccRingbuf';
+import { perfBufferMigrations } from '../migrate/perfToRingbuf';
+import type { SourceModel } from '../source/sourceModel';
+import { finding, type Finding } from './finding';
+import { kernelBefore } from './mapRules';
 
 export function migrationFindings(model: SourceModel, opts: { pageSize: number; kernelRelease?: string }): Finding[] {
   const file = model.src.file;

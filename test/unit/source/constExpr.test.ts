@@ -1,9 +1,9 @@
 // The constant-expression evaluator and the ring size arithmetic.
 import { describe, expect, it } from 'vitest';
-import { evaluateConstant, parseIntegerLiteral } from '../../../core/lint/constExpr';
+import { evaluateConstant, parseIntegerLiteral } from '../../../core/source/constExpr';
 import { effectiveRingSize, isValidRingSize, recordFootprint } from '../../../core/lint/ringSize';
-import { formatLike } from '../../../core/lint/fixes';
-import { SourceModel } from '../../../core/lint/sourceModel';
+import { formatLike } from '../../../core/source/fixes';
+import { SourceModel } from '../../../core/source/sourceModel';
 
 const noMacros = { macro: (): undefined => undefined };
 
