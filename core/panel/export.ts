@@ -11,7 +11,7 @@
 import type { ExportRequest } from '../protocol/panel';
 import { compileFilter } from './filter';
 import type { EventTyping, TableColumn } from './rows';
-import { hexOf } from './rows';
+import { hexOf } from '../util/hex';
 import type { BatchStore } from './store';
 
 export interface ExportResult {

@@ -2,6 +2,7 @@
 // (extension/livePanel.ts, with webview.cspSource and asWebviewUri) and by the panel
 // browser tests' harness (same CSP, served from 127.0.0.1), so the tests run under
 // the policy users get. The page has no inline script; every script needs the nonce.
+import { hexOf } from '../util/hex';
 
 export interface PanelHtmlOptions {
   /** webview.cspSource (or the harness origin). */
@@ -68,7 +69,5 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
 export function makeNonce(): string {
   const bytes = new Uint8Array(24);
   globalThis.crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  return hexOf(bytes);
 }

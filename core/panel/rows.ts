@@ -7,6 +7,7 @@ import type { Column, DecodedEvent, DecodedValue, EventDecoder } from '../decode
 import type { LayoutField, StructType } from '../decode/layout';
 import type { PanelEventType, WireBatch } from '../protocol/panel';
 import type { FieldGetter, FilterValue } from './filter';
+import { hexByte, hexOf } from '../util/hex';
 
 export interface TableColumn {
   /** Column name as the filter and column menu know it: `time`, `$host`, `comm`, `in.port`. */
@@ -16,15 +17,6 @@ export interface TableColumn {
   kind: 'time' | 'host' | 'map' | 'raw' | 'field';
   /** For kind 'field': the decoder column per map that has it. */
   byMap?: Map<string, Column>;
-}
-
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-export function hexOf(data: Uint8Array, start: number, length: number, max = Infinity): string {
-  const end = start + Math.min(length, max);
-  let s = '';
-  for (let i = start; i < end; i++) s += HEX[data[i] ?? 0];
-  return length > max ? `${s}…` : s;
 }
 
 /** Hex dump lines (16 bytes each, offset + hex + ASCII) for row details. */
@@ -37,7 +29,7 @@ export function hexDump(data: Uint8Array, start: number, length: number): string
     for (let i = 0; i < 16; i++) {
       if (i < n) {
         const b = data[start + o + i] ?? 0;
-        hex += `${HEX[b]} `;
+        hex += `${hexByte(b)} `;
         ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
       } else hex += '   ';
       if (i === 7) hex += ' ';

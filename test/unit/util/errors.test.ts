@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeError, StudioError, wrapError } from '../../core/util/errors';
+import { describeError, StudioError, wrapError } from '../../../core/util/errors';
 
 describe('errors', () => {
   it('wraps with context and keeps the hint', () => {
