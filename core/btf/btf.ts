@@ -4,7 +4,7 @@
 // decoded lazily on first use and cached. `btf.types` materialises all of them on
 // first access (convenient, but costs more than the parse itself).
 import { StudioError } from '../util/errors';
-import { readCString } from '../elf/elf';
+import { readCString } from '../util/stringTable';
 
 export class BtfError extends StudioError {
   constructor(message: string, hint?: string) {

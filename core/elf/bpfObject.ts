@@ -10,7 +10,8 @@ import { parseBtfExt } from '../btf/btfExt';
 import { layoutOf } from '../btf/layout';
 import type { EventLayout } from '../decode/layout';
 import type { ElfFile, ElfSection, ElfSymbol } from './elf';
-import { EM_BPF, ElfError, SHF_EXECINSTR, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_SECTION, machineDescription, parseElf, readCString } from './elf';
+import { EM_BPF, ElfError, SHF_EXECINSTR, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_SECTION, machineDescription, parseElf } from './elf';
+import { readCString } from '../util/stringTable';
 import { helperId, helperName } from './helpers';
 import { StudioError } from '../util/errors';
 

@@ -2,6 +2,7 @@
 // BPF object needs. Every offset and count read from the file is checked against the
 // buffer before use, so malformed input ends in an ElfError, never a crash or a hang.
 import { StudioError } from '../util/errors';
+import { readCString } from '../util/stringTable';
 
 export class ElfError extends StudioError {
   constructor(message: string, hint?: string, detail?: string) {
@@ -130,23 +131,6 @@ class Reader {
   }
 }
 
-/** A NUL-terminated string at `off` of a string table; bounded by the table. */
-export function readCString(table: Uint8Array, off: number): string {
-  if (off < 0 || off >= table.length) return '';
-  let end = off;
-  while (end < table.length && table[end] !== 0) end++;
-  let ascii = true;
-  for (let i = off; i < end; i++) {
-    if ((table[i] ?? 0) >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  // One flat string at once (char-by-char `+=` builds rope strings that the GC then flattens).
-  if (ascii && end - off < 1024) return String.fromCharCode.apply(null, table.subarray(off, end) as unknown as number[]);
-  return utf8.decode(table.subarray(off, end));
-}
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 function describeMachine(m: number): string {
   const known: Record<number, string> = { 3: 'x86', 40: 'ARM', 62: 'x86-64', 183: 'AArch64', 243: 'RISC-V', 8: 'MIPS', 21: 'PowerPC64', 22: 'S/390' };
