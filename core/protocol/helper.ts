@@ -4,6 +4,7 @@
 // them to the camelCase types below, field by field, so a renamed field breaks here
 // and not silently somewhere downstream.
 import { StudioError } from '../util/errors';
+import { fieldReader } from './fields';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts (length field value). */
@@ -608,40 +609,10 @@ function parseJson(payload: Uint8Array, what: string): Json {
   return obj(value, what);
 }
 
-function obj(v: unknown, what: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ProtocolError(`${what} is not a JSON object`);
-  return v as Json;
-}
-function arr(o: Json, key: string, what: string): unknown[] {
-  const v = o[key];
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw new ProtocolError(`${what}.${key} is not an array`);
-  return v;
-}
-function num(o: Json, key: string, what: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError(`${what}.${key} is missing or not a number`);
-  return v;
-}
-function optNum(o: Json, key: string, what: string): number | undefined {
-  return o[key] === undefined || o[key] === null ? undefined : num(o, key, what);
-}
-function str(o: Json, key: string, what: string): string {
-  const v = o[key];
-  if (typeof v !== 'string') throw new ProtocolError(`${what}.${key} is missing or not a string`);
-  return v;
-}
-function optStr(o: Json, key: string, what: string): string | undefined {
-  return o[key] === undefined || o[key] === null ? undefined : str(o, key, what);
-}
-function bool(o: Json, key: string, what: string): boolean {
-  const v = o[key];
-  if (typeof v !== 'boolean') throw new ProtocolError(`${what}.${key} is missing or not a boolean`);
-  return v;
-}
-function optBool(o: Json, key: string, what: string): boolean | undefined {
-  return o[key] === undefined || o[key] === null ? undefined : bool(o, key, what);
-}
+const { obj, num, optNum, str, optStr, bool, optBool, optArr } = fieldReader({
+  fail: (message) => new ProtocolError(message),
+  nullIsAbsent: true,
+});
 function boolMap(v: unknown, what: string): Record<string, boolean> {
   if (v === undefined) return {};
   const o = obj(v, what);
@@ -692,7 +663,7 @@ function helloToWire(h: Hello): Json {
 function loadedFromWire(o: Json): Loaded {
   const w = 'LOADED';
   return {
-    maps: arr(o, 'maps', w).map((v) => {
+    maps: optArr(o, 'maps', w).map((v) => {
       const m = obj(v, `${w}.maps[]`);
       const mw = `${w}.maps[]`;
       return withOptional(
@@ -707,12 +678,12 @@ function loadedFromWire(o: Json): Loaded {
         { requestedMaxEntries: optNum(m, 'requested_max_entries', mw), ringIndex: optNum(m, 'ring_index', mw) },
       );
     }),
-    rings: arr(o, 'rings', w).map((v) => {
+    rings: optArr(o, 'rings', w).map((v) => {
       const r = obj(v, `${w}.rings[]`);
       const rw = `${w}.rings[]`;
       return { index: num(r, 'index', rw), name: str(r, 'name', rw), size: num(r, 'size', rw) };
     }),
-    programs: arr(o, 'programs', w).map((v) => {
+    programs: optArr(o, 'programs', w).map((v) => {
       const p = obj(v, `${w}.programs[]`);
       const pw = `${w}.programs[]`;
       const prog: LoadedProgram = {
@@ -759,7 +730,7 @@ function statsFromWire(o: Json): Stats {
   const stats: Stats = {
     timeMs: num(o, 'time_ms', w),
     paused: bool(o, 'paused', w),
-    rings: arr(o, 'rings', w).map((v) => {
+    rings: optArr(o, 'rings', w).map((v) => {
       const r = obj(v, `${w}.rings[]`);
       const rw = `${w}.rings[]`;
       return {
@@ -773,7 +744,7 @@ function statsFromWire(o: Json): Stats {
         fill: num(r, 'fill', rw),
       };
     }),
-    counters: arr(o, 'counters', w).map((v) => {
+    counters: optArr(o, 'counters', w).map((v) => {
       const c = obj(v, `${w}.counters[]`);
       const cw = `${w}.counters[]`;
       return { name: str(c, 'name', cw), map: str(c, 'map', cw), value: num(c, 'value', cw) };

@@ -11,6 +11,7 @@
 // Requests time out (RequestTracker) so nothing hangs silently.
 // Everything that crosses is validated on arrival (parseWebviewMessage / parseHostMessage).
 import type { EventLayout } from '../decode/layout';
+import { fieldReader } from './fields';
 import type { RingStats } from './helper';
 
 export const PANEL_PROTOCOL_VERSION = 1;
@@ -232,54 +233,14 @@ export class PanelMessageError extends Error {
   }
 }
 
-type Obj = Record<string, unknown>;
 const MAX_STRING = 64 * 1024;
 const MAX_FILTER = 4096;
 
-function obj(v: unknown, what: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new PanelMessageError(`${what}: expected an object`);
-  return v as Obj;
-}
-function str(o: Obj, k: string, what: string, max = MAX_STRING): string {
-  const v = o[k];
-  if (typeof v !== 'string') throw new PanelMessageError(`${what}.${k}: expected a string`);
-  if (v.length > max) throw new PanelMessageError(`${what}.${k}: longer than ${max} characters`);
-  return v;
-}
-function optStr(o: Obj, k: string, what: string): string | undefined {
-  return o[k] === undefined ? undefined : str(o, k, what);
-}
-function num(o: Obj, k: string, what: string, { min = 0, int = true }: { min?: number; int?: boolean } = {}): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isFinite(v) || (int && !Number.isInteger(v)) || v < min) {
-    throw new PanelMessageError(`${what}.${k}: expected ${int ? 'an integer' : 'a number'} ≥ ${min}`);
-  }
-  return v;
-}
-function bool(o: Obj, k: string, what: string): boolean {
-  const v = o[k];
-  if (typeof v !== 'boolean') throw new PanelMessageError(`${what}.${k}: expected true or false`);
-  return v;
-}
-function arr(o: Obj, k: string, what: string, max = 10_000_000): unknown[] {
-  const v = o[k];
-  if (!Array.isArray(v)) throw new PanelMessageError(`${what}.${k}: expected an array`);
-  if (v.length > max) throw new PanelMessageError(`${what}.${k}: more than ${max} entries`);
-  return v;
-}
-function oneOf<T extends string>(o: Obj, k: string, allowed: readonly T[], what: string): T {
-  const v = o[k];
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new PanelMessageError(`${what}.${k}: expected one of ${allowed.join(', ')}`);
-  }
-  return v as T;
-}
-function strList(o: Obj, k: string, what: string, max = 1000): string[] {
-  return arr(o, k, what, max).map((x, i) => {
-    if (typeof x !== 'string' || x.length > 1024) throw new PanelMessageError(`${what}.${k}[${i}]: expected a short string`);
-    return x;
-  });
-}
+const { obj, str, optStr, num, bool, arr, oneOf, strList } = fieldReader({
+  fail: (message) => new PanelMessageError(message),
+  numbers: { min: 0, int: true },
+  maxString: MAX_STRING,
+});
 
 export function parseViewState(v: unknown, what = 'view'): PanelViewState {
   const o = obj(v, what);
