@@ -108,9 +108,11 @@ export interface RingStats {
   fill: number;
 }
 
+/** A drop counter of the program's own (a global or array map named *drop*, *lost*, *miss*, *fail*). */
 export interface DropCounter {
   name: string;
   map: string;
+  /** Cumulative. */
   value: number;
 }
 
@@ -132,6 +134,11 @@ export interface Stats {
   rings: RingStats[];
   counters: DropCounter[];
   drain?: DrainStats;
+}
+
+/** The drops the program's counters report, summed (the kernel counts none itself). */
+export function totalDrops(stats: { readonly counters: readonly DropCounter[] }): number {
+  return stats.counters.reduce((n, c) => n + c.value, 0);
 }
 
 export type HelperErrorCode =

@@ -12,7 +12,7 @@
 // Everything that crosses is validated on arrival (parseWebviewMessage / parseHostMessage).
 import type { EventLayout } from '../decode/layout';
 import { fieldReader } from './fields';
-import type { RingStats } from './helper';
+import type { DropCounter, RingStats } from './helper';
 
 export const PANEL_PROTOCOL_VERSION = 1;
 
@@ -62,18 +62,12 @@ export interface PanelRunInfo {
 
 /** Per-ring stats exactly as the helper reports them (core/protocol/helper.ts). */
 export type PanelRingStats = RingStats;
-export interface PanelDropCounter {
-  name: string;
-  map: string;
-  /** Cumulative. */
-  value: number;
-}
 export interface PanelStats {
   host: string;
   timeMs: number;
   paused: boolean;
   rings: PanelRingStats[];
-  counters: PanelDropCounter[];
+  counters: DropCounter[];
 }
 
 /**
