@@ -37,18 +37,11 @@ interface TrackedVar {
   dynptr: boolean;
 }
 
-export function analyzeReservePairing(model: SourceModel): Finding[] {
-  const out: Finding[] = [];
-  for (const fn of model.functions) {
-    if (!fn.calls.some((c) => c.name === RESERVE || c.name === 'bpf_ringbuf_reserve_dynptr' || RELEASES.has(c.name))) continue;
-    if (fn.bodyClose >= model.tokens.length) continue; // unterminated while typing: judge it once it is complete
-    try {
-      out.push(...new FunctionFlow(model, fn).run());
-    } catch {
-      // half-written code we cannot parse: no findings rather than a broken lint
-    }
-  }
-  return out;
+/** RB007, RB008, RB015 for one function (a function that throws here is reported as RB019 by the caller). */
+export function analyzeReservePairing(model: SourceModel, fn: FunctionDef): Finding[] {
+  if (!fn.calls.some((c) => c.name === RESERVE || c.name === 'bpf_ringbuf_reserve_dynptr' || RELEASES.has(c.name))) return [];
+  if (fn.bodyClose >= model.tokens.length) return []; // unterminated while typing: judge it once it is complete
+  return new FunctionFlow(model, fn).run();
 }
 
 class FunctionFlow {

@@ -35,6 +35,7 @@ export const RULE_TABLE = [
   { code: 'RB016', severity: 'error', title: 'bpf_ringbuf_reserve with non-zero flags always fails', layers: ['source'], merge: 'source' },
   { code: 'RB017', severity: 'information', title: 'Perf event array written with bpf_perf_event_output: migrate to a BPF ring buffer', layers: ['source'], merge: 'source' },
   { code: 'RB018', severity: 'information', title: 'bcc BPF_RINGBUF_OUTPUT: migrate to a libbpf ring buffer map definition', layers: ['source'], merge: 'source' },
+  { code: 'RB019', severity: 'warning', title: 'A lint check failed on this file (a bug in Ringbuf Studio)', layers: ['source'], merge: 'source' },
 ] as const satisfies ReadonlyArray<LintRule>;
 
 export type RuleCode = (typeof RULE_TABLE)[number]['code'];

@@ -6,6 +6,7 @@ import type { EvalContext } from '../source/constExpr';
 import { evaluateNumber } from '../source/constExpr';
 import { finding, type Finding } from './finding';
 import { deleteFieldFix, replaceFix } from '../source/fixes';
+import { CheckRunner } from './checkRunner';
 import { analyzeReservePairing } from './flow';
 import { kernelBefore, maxEntriesFindings, oldKernelDynptrFinding, oldKernelMapFinding, recordSizeFindings } from './mapRules';
 import { analyzeOutputCalls } from './outputRewrite';
@@ -32,9 +33,10 @@ export const DYNPTR_HELPERS = new Set(['bpf_ringbuf_reserve_dynptr', 'bpf_ringbu
 export function lintSourceModel(model: SourceModel, opts: SourceLintOptions): Finding[] {
   const out: Finding[] = [];
   const file = model.src.file;
+  const checks = new CheckRunner(file);
   for (const map of model.maps) {
     if (map.kind !== 'ringbuf') continue;
-    out.push(...guard(() => mapFieldFindings(model, map, opts)));
+    out.push(...checks.run('ring buffer map definition', `map '${map.name}'`, () => mapFieldFindings(model, map, opts)));
   }
   for (const rb of model.bccRingbufs) {
     const n = model.evaluate(rb.pageCntText);
@@ -50,12 +52,13 @@ export function lintSourceModel(model: SourceModel, opts: SourceLintOptions): Fi
     }
   }
   for (const fn of model.functions) {
-    for (const call of fn.calls) out.push(...guard(() => callFindings(model, fn, call, opts)));
+    for (const call of fn.calls) out.push(...checks.run('helper call', `${call.name}() in function ${fn.name}`, () => callFindings(model, fn, call, opts)));
   }
-  out.push(...guard(() => neverWrittenFindings(model)));
-  out.push(...guard(() => analyzeReservePairing(model)));
-  out.push(...guard(() => analyzeOutputCalls(model)));
-  out.push(...guard(() => migrationFindings(model, opts)));
+  out.push(...checks.run('ring never written', 'the file', () => neverWrittenFindings(model)));
+  for (const fn of model.functions) out.push(...checks.run('reserve/submit pairing', `function ${fn.name}`, () => analyzeReservePairing(model, fn)));
+  out.push(...checks.run('bpf_ringbuf_output rewrite', 'the file', () => analyzeOutputCalls(model)));
+  out.push(...checks.run('migrations', 'the file', () => migrationFindings(model, opts)));
+  out.push(...checks.failureFindings());
   return dedupe(out);
 }
 
@@ -233,18 +236,6 @@ function neverWrittenFindings(model: SourceModel): Finding[] {
     );
   }
   return out;
-}
-
-/**
- * The source layer runs on every keystroke over half-written code: a construct one
- * analysis cannot follow must cost only that analysis's findings, never the whole lint.
- */
-function guard(run: () => Finding[]): Finding[] {
-  try {
-    return run();
-  } catch {
-    return [];
-  }
 }
 
 function dedupe(findings: Finding[]): Finding[] {
