@@ -7,7 +7,7 @@ import path from 'node:path';
 import { findClang } from './compile/clang';
 import { hostBpfArch, packageRoot, type BpfArch } from './compile/paths';
 import { ensureVmlinuxHeader, libbpfIncludeDir } from './compile/vmlinux';
-import { StudioError } from './util/errors';
+import { messageOf, StudioError } from './util/errors';
 
 export interface TemplateInfo {
   name: string;
@@ -184,7 +184,10 @@ async function intelliSenseSettings(opts: ScaffoldOptions, notes: string[]): Pro
   } catch (err) {
     notes.push(`libbpf headers not found for IntelliSense (${(err as Error).message})`);
   }
-  const clang = await findClang(opts.clangPath ? { clangPath: opts.clangPath } : {}).catch(() => undefined);
+  const clang = await findClang(opts.clangPath ? { clangPath: opts.clangPath } : {}).catch((err: unknown) => {
+    notes.push(`no clang for IntelliSense's compilerPath (${messageOf(err)})`);
+    return undefined;
+  });
   const defines = [`__TARGET_ARCH_${arch}`, '__bpf__', '__BPF__'];
   return {
     settings: {

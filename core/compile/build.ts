@@ -112,6 +112,7 @@ export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
       vmlinux = await ensureVmlinuxHeader();
       vmlinuxDir = vmlinux.dir;
     } catch (err) {
+      // only a program that includes vmlinux.h and has none of its own needs ours
       if (includesVmlinux && !fs.existsSync(path.join(path.dirname(file), 'vmlinux.h'))) throw err;
     }
   }
@@ -282,13 +283,13 @@ async function checkLocalVmlinux(
     if (fs.realpathSync(local) === fs.realpathSync(target)) return undefined;
     localBytes = await fs.promises.readFile(local);
   } catch {
-    return undefined;
+    return undefined; // no vmlinux.h next to the program: nothing there can be stale
   }
   let targetBytes: Buffer;
   try {
     targetBytes = await fs.promises.readFile(target);
   } catch {
-    return undefined;
+    return undefined; // no target header to compare with
   }
   if (localBytes.equals(targetBytes)) return undefined;
 

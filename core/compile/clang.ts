@@ -3,7 +3,7 @@
 // "unknown target triple 'bpf'" never reaches the user raw.
 import fs from 'node:fs';
 import path from 'node:path';
-import { StudioError } from '../util/errors';
+import { messageOf, StudioError } from '../util/errors';
 import { findOnPath, isExecutable } from '../util/which';
 import { execCapture } from './exec';
 
@@ -44,14 +44,24 @@ export async function findClang(opts: { clangPath?: string } = {}): Promise<Clan
   }
   // The first one with the BPF target wins; if none has it, report the first.
   let first: ClangInfo | undefined;
+  let firstFailure: unknown;
   for (const c of candidates) {
-    const info = await probe(c).catch(() => undefined);
-    if (!info) continue;
+    let info: ClangInfo;
+    try {
+      info = await probe(c);
+    } catch (err) {
+      firstFailure ??= err; // try the next one; say why if none runs
+      continue;
+    }
     if (info.hasBpfTarget) return info;
     first ??= info;
   }
   if (first) return first;
-  throw new StudioError(`clang found (${candidates.join(', ')}) but none of them runs`, { hint: INSTALL_HINT, code: 'ENOCLANG' });
+  throw new StudioError(`clang found (${candidates.join(', ')}) but none of them runs: ${messageOf(firstFailure)}`, {
+    hint: INSTALL_HINT,
+    code: 'ENOCLANG',
+    cause: firstFailure,
+  });
 }
 
 /** Throws the clear "no BPF target" error when the clang lacks it. */
@@ -75,6 +85,7 @@ function probe(clangPath: string): Promise<ClangInfo> {
   if (!p) {
     p = probeUncached(clangPath);
     probed.set(key, p);
+    // a failed probe is not cached (the caller gets the failure through `p`)
     p.catch(() => probed.delete(key));
   }
   return p;

@@ -38,7 +38,7 @@ export function parseClangDiagnostics(stderr: string, cwd: string, opts: ParseCl
       try {
         text = opts.readFile ? opts.readFile(file) : fs.readFileSync(file, 'utf8');
       } catch {
-        text = undefined;
+        text = undefined; // a file clang names that we cannot read (gone, generated): clang's byte columns and a one-character range stay
       }
       sources.set(file, text === undefined ? undefined : text.split(/\r?\n/));
     }

@@ -31,7 +31,7 @@ export async function ensureVmlinuxPch(clang: ClangInfo, vmlinuxDir: string, fla
   try {
     st = await fs.promises.stat(header);
   } catch {
-    return undefined;
+    return undefined; // no vmlinux.h there: nothing to precompile
   }
   const key = crypto
     .createHash('sha256')
@@ -50,7 +50,7 @@ export async function ensureVmlinuxPch(clang: ClangInfo, vmlinuxDir: string, fla
         await fs.promises.rename(tmp, pch);
         return pch;
       } catch {
-        return undefined;
+        return undefined; // the PCH is only a speed-up: without it the build reads vmlinux.h as text and reports any real error
       } finally {
         await fs.promises.rm(tmp, { force: true });
       }

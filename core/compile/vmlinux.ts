@@ -65,6 +65,7 @@ export async function ensureVmlinuxHeader(opts: VmlinuxHeaderOptions = {}): Prom
       return { dir, kernelRelease, btfHash, cached: false };
     })();
     inFlight.set(header, p);
+    // callers get the failure through `p`; this derived promise only clears the slot
     void p.finally(() => inFlight.delete(header)).catch(() => undefined);
   }
   return p;

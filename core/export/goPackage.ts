@@ -156,7 +156,7 @@ export async function exportGoPackage(o: ExportGoOptions): Promise<ExportGoResul
       try {
         return !fs.readFileSync(p).equals(Buffer.from(content));
       } catch {
-        return false;
+        return false; // nothing there to overwrite (an unreadable file fails loudly when written)
       }
     });
     if (clashes.length) {

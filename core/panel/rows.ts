@@ -167,7 +167,7 @@ export class EventTyping {
         try {
           r = compileDecoder({ typeName: 'field', size: decoder.layout.size, root, origin: decoder.layout.origin });
         } catch {
-          r = null;
+          r = null; // a field the decoder cannot read on its own: the column stays empty for this map, the row's other columns decode
         }
       }
     }

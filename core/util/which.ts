@@ -12,7 +12,7 @@ export function isExecutable(p: string): boolean {
     fs.accessSync(p, fs.constants.X_OK);
     return true;
   } catch {
-    return false;
+    return false; // missing, unreadable or not executable: each means "not this one"
   }
 }
 

@@ -53,6 +53,20 @@ describe('findClang', () => {
     }
   });
 
+  it('only programs on PATH that are not clang: says why the first one was refused', async () => {
+    const tmp = tempDir('notclang');
+    try {
+      fs.symlinkSync('/bin/true', path.join(tmp.dir, 'clang'));
+      process.env.PATH = tmp.dir;
+      await expect(findClang()).rejects.toMatchObject({
+        code: 'ENOCLANG',
+        message: expect.stringMatching(/clang found \(.*\/clang\) but none of them runs: .*does not look like clang/),
+      });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a program that is not clang is refused with what it printed', async () => {
     await expect(findClang({ clangPath: '/bin/true' })).rejects.toMatchObject({ code: 'ENOCLANG', message: expect.stringContaining('does not look like clang') });
   });

@@ -106,6 +106,14 @@ describe('scaffoldTemplate', () => {
     expect(fs.readFileSync(path.join(dest, '.vscode', 'settings.json'), 'utf8')).toBe('{ "mine": true }\n');
     expect(r.files).toContain(path.join(dest, '.vscode', 'c_cpp_properties.json'));
   });
+
+  it('says when IntelliSense gets no compilerPath because the clang setting is broken', async () => {
+    const dest = path.join(root, 'no-clang');
+    const r = await scaffoldTemplate('execve', dest, { clangPath: '/nonexistent/bin/clang' });
+    expect(r.notes.join('\n')).toMatch(/no clang for IntelliSense's compilerPath \(clang not found at '\/nonexistent\/bin\/clang'/);
+    const props = JSON.parse(fs.readFileSync(path.join(dest, '.vscode', 'c_cpp_properties.json'), 'utf8')) as { configurations: Array<Record<string, unknown>> };
+    expect(props.configurations[0]).not.toHaveProperty('compilerPath');
+  });
 });
 
 const bpftool = findOnPath('bpftool');
