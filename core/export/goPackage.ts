@@ -24,7 +24,7 @@ import { formatDiagnostic } from '../diagnostics';
 import { readBpfObject } from '../elf/bpfObject';
 import { StudioError } from '../util/errors';
 import { bpf2goIdent, bpf2goTypeName, hostGoArch, isBigEndianGoArch } from './goNames';
-import { bpf2goCommandLine, checkExportable, eventTypeArgs, genGo, HELPERS_GO, mainGo, type GoPackageSpec } from './goSource';
+import { bpf2goCommandLine, checkExportable, eventTypeArgs, genGo, helpersGo, mainGo, type GoPackageSpec } from './goSource';
 
 export interface ExportGoOptions {
   /** The program, `prog.bpf.c`. */
@@ -61,26 +61,54 @@ const QUOTE_INCLUDE = /^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"/gm;
 export async function exportGoPackage(o: ExportGoOptions): Promise<ExportGoResult> {
   const file = path.resolve(o.file);
   const outDir = path.resolve(o.outDir);
+  const text = await readProgram(o.file, file, outDir);
+  const base = path.basename(file);
+  // 1. Our build (with anchors) tells which rings, event layouts and programs there are.
+  const built = await buildForExport(o, file, base);
+  const notes: string[] = [];
+  const spec = packageSpec(o, built.object, text, base, notes);
+  // 2. The files, in memory first: nothing is written if anything is missing.
+  const commands = buildCommands();
+  const files = packageFiles(spec, { file, text, outDir, vmlinuxDir: built.vmlinuxDir, commands }, notes);
+  if (!o.force) refuseClashes(files, outDir);
+  for (const [p, content] of files) {
+    await fs.promises.mkdir(path.dirname(p), { recursive: true });
+    await fs.promises.writeFile(p, content);
+  }
+
+  const goTypes: Record<string, string | null> = {};
+  for (const r of spec.rings) goTypes[r.map] = r.layout ? bpf2goTypeName(spec.ident, r.layout.typeName) : null;
+  for (const p of spec.programs) {
+    if (!['tracepoint', 'raw_tracepoint', 'tp_btf', 'fentry', 'fexit', 'fmod_ret', 'lsm', 'kprobe', 'kretprobe', 'ksyscall', 'uprobe', 'uretprobe'].includes(p.attachKind)) {
+      notes.push(`program ${p.name} (SEC("${p.section}")) is loaded but not attached by main.go: attach it in main.go`);
+    }
+  }
+  return { dir: outDir, ident: spec.ident, files: [...files.keys()], eventTypes: eventTypeArgs(spec.rings), goTypes, notes, buildCommands: commands };
+}
+
+/** The program's text; refuses a package folder that is the program's own. */
+async function readProgram(given: string, file: string, outDir: string): Promise<string> {
   let text: string;
   try {
     text = await fs.promises.readFile(file, 'utf8');
   } catch (err) {
-    throw new StudioError(`cannot read ${o.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+    throw new StudioError(`cannot read ${given}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
       hint: 'pass the path of the BPF C file (prog.bpf.c)',
       code: 'ENOSOURCE',
       cause: err,
     });
   }
   const srcDir = path.dirname(file);
-  const base = path.basename(file);
   if (outDir === srcDir || path.join(outDir, 'bpf') === srcDir) {
     throw new StudioError(`cannot export into the program's own folder ${outDir}`, { hint: 'pass a new folder for the Go package', code: 'EEXPORTDIR' });
   }
+  return text;
+}
 
-  // 1. Our build (with anchors) tells which rings, event layouts and programs there are.
+/** Compiles the program with our build (anchors included) in a scratch folder: the object, and the vmlinux.h folder it used. */
+async function buildForExport(o: ExportGoOptions, file: string, base: string): Promise<{ object: Uint8Array; vmlinuxDir: string | undefined }> {
   const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'rbs-export-'));
-  let objectBytes: Uint8Array;
-  let vmlinuxDir = o.vmlinuxHeaderDir ? path.resolve(o.vmlinuxHeaderDir) : undefined;
+  const vmlinuxDir = o.vmlinuxHeaderDir ? path.resolve(o.vmlinuxHeaderDir) : undefined;
   try {
     const built = await compileBpf({
       file,
@@ -96,12 +124,15 @@ export async function exportGoPackage(o: ExportGoOptions): Promise<ExportGoResul
         code: 'EEXPORTBUILD',
       });
     }
-    objectBytes = built.object;
-    vmlinuxDir ??= built.vmlinux?.dir;
+    return { object: built.object, vmlinuxDir: vmlinuxDir ?? built.vmlinux?.dir };
   } finally {
     await fs.promises.rm(scratch, { recursive: true, force: true });
   }
-  const obj = readBpfObject(objectBytes, { file });
+}
+
+/** What the package holds: rings with their event layouts, programs with their attach points. Throws before anything is written when bpf2go cannot express it. */
+function packageSpec(o: ExportGoOptions, object: Uint8Array, text: string, base: string, notes: string[]): GoPackageSpec {
+  const obj = readBpfObject(object, { file: path.resolve(o.file) });
   const ringMaps = obj.maps.filter((m) => m.typeName === 'ringbuf');
   if (ringMaps.length === 0) {
     throw new StudioError(`${base} defines no BPF_MAP_TYPE_RINGBUF map, so there is nothing for the Go reader to read`, {
@@ -110,20 +141,15 @@ export async function exportGoPackage(o: ExportGoOptions): Promise<ExportGoResul
     });
   }
   const layouts = resolveEventLayouts(obj, inferEventTypesFromSource(text));
-  const notes: string[] = [];
   for (const m of ringMaps) {
     if (m.hasValueField) {
       notes.push(`ring '${m.name}' declares __type(value, …): cilium/ebpf loads that only from v0.17 on (Debian's 0.9.1 fails with "value size"); remove the declaration for older releases`);
     }
   }
-
   const goArch = o.goArch ?? hostGoArch();
-  const ident = bpf2goIdent(base);
-  const stem = base.replace(/\.bpf\.c$|\.c$/, '');
-  const wrapperName = `${stem}.bpf2go.c`;
   const spec: GoPackageSpec = {
-    ident,
-    bpf2goSource: `bpf/${wrapperName}`,
+    ident: bpf2goIdent(base),
+    bpf2goSource: `bpf/${wrapperNameOf(base)}`,
     goArch,
     bigEndian: isBigEndianGoArch(goArch),
     rings: ringMaps.map((m) => ({ map: m.name, layout: layouts.get(m.name) ?? null })),
@@ -133,54 +159,54 @@ export async function exportGoPackage(o: ExportGoOptions): Promise<ExportGoResul
   for (const r of spec.rings) {
     if (!r.layout) notes.push(`ring '${r.map}' has no known event type: main.go prints its records as hex (declare the type to get fields)`);
   }
+  return spec;
+}
 
-  // 2. The files, in memory first: nothing is written if anything is missing.
+function wrapperNameOf(base: string): string {
+  return `${base.replace(/\.bpf\.c$|\.c$/, '')}.bpf2go.c`;
+}
+
+/** Every file of the package by absolute path: bpf/ (program, headers, wrapper), gen.go, main.go, helpers.go, README.md. */
+function packageFiles(
+  spec: GoPackageSpec,
+  where: { file: string; text: string; outDir: string; vmlinuxDir: string | undefined; commands: string[] },
+  notes: string[],
+): Map<string, string | Buffer> {
+  const { file, text, outDir } = where;
+  const base = path.basename(file);
   const files = new Map<string, string | Buffer>();
   const bpfDir = path.join(outDir, 'bpf');
   files.set(path.join(bpfDir, base), text);
-  copyLocalIncludes(file, srcDir, text, bpfDir, files, notes, vmlinuxDir);
+  copyLocalIncludes(file, path.dirname(file), text, bpfDir, files, notes, where.vmlinuxDir);
   const libbpf = path.join(libbpfIncludeDir(), 'bpf');
   for (const h of fs.readdirSync(libbpf).filter((n) => n.endsWith('.h'))) {
     files.set(path.join(bpfDir, 'include', 'bpf', h), fs.readFileSync(path.join(libbpf, h)));
   }
   const wrapper = anchorWrapperSource(base, anchorableTypes(text, files)) ?? `#include "${base}"\n`;
-  files.set(path.join(bpfDir, wrapperName), `//go:build ignore\n\n${wrapper}`);
+  files.set(path.join(bpfDir, wrapperNameOf(base)), `//go:build ignore\n\n${wrapper}`);
   files.set(path.join(outDir, 'gen.go'), genGo(spec));
   files.set(path.join(outDir, 'main.go'), mainGo(spec));
-  files.set(path.join(outDir, 'helpers.go'), HELPERS_GO);
-  const commands = buildCommands();
-  files.set(path.join(outDir, 'README.md'), readme(spec, base, commands));
-
-  if (!o.force) {
-    const clashes = [...files].filter(([p, content]) => {
-      try {
-        return !fs.readFileSync(p).equals(Buffer.from(content));
-      } catch {
-        return false; // nothing there to overwrite (an unreadable file fails loudly when written)
-      }
-    });
-    if (clashes.length) {
-      throw new StudioError(`${clashes.length} file(s) in ${outDir} already exist with other content: ${clashes.slice(0, 3).map(([p]) => path.relative(outDir, p)).join(', ')}${clashes.length > 3 ? ', …' : ''}`, {
-        hint: 'export into a new folder, or overwrite with --force',
-        code: 'EEXPORTEXISTS',
-      });
-    }
-  }
-  for (const [p, content] of files) {
-    await fs.promises.mkdir(path.dirname(p), { recursive: true });
-    await fs.promises.writeFile(p, content);
-  }
-
-  const goTypes: Record<string, string | null> = {};
-  for (const r of spec.rings) goTypes[r.map] = r.layout ? bpf2goTypeName(ident, r.layout.typeName) : null;
-  for (const p of spec.programs) {
-    if (!['tracepoint', 'raw_tracepoint', 'tp_btf', 'fentry', 'fexit', 'fmod_ret', 'lsm', 'kprobe', 'kretprobe', 'ksyscall', 'uprobe', 'uretprobe'].includes(p.attachKind)) {
-      notes.push(`program ${p.name} (SEC("${p.section}")) is loaded but not attached by main.go: attach it in main.go`);
-    }
-  }
-  return { dir: outDir, ident, files: [...files.keys()], eventTypes: eventTypeArgs(spec.rings), goTypes, notes, buildCommands: commands };
+  files.set(path.join(outDir, 'helpers.go'), helpersGo());
+  files.set(path.join(outDir, 'README.md'), readme(spec, base, where.commands));
+  return files;
 }
 
+/** Refuses to overwrite a file that exists with other content. */
+function refuseClashes(files: ReadonlyMap<string, string | Buffer>, outDir: string): void {
+  const clashes = [...files].filter(([p, content]) => {
+    try {
+      return !fs.readFileSync(p).equals(Buffer.from(content));
+    } catch {
+      return false; // nothing there to overwrite (an unreadable file fails loudly when written)
+    }
+  });
+  if (clashes.length) {
+    throw new StudioError(`${clashes.length} file(s) in ${outDir} already exist with other content: ${clashes.slice(0, 3).map(([p]) => path.relative(outDir, p)).join(', ')}${clashes.length > 3 ? ', …' : ''}`, {
+      hint: 'export into a new folder, or overwrite with --force',
+      code: 'EEXPORTEXISTS',
+    });
+  }
+}
 
 /**
  * The inferred event types that can be anchored without breaking the wrapper's

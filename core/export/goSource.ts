@@ -8,6 +8,7 @@ import type { EventLayout, FieldType } from '../decode/layout';
 import type { AttachKind } from '../elf/bpfObject';
 import { StudioError } from '../util/errors';
 import { bpf2goTypeArg, bpf2goTypeName, goIdentifier } from './goNames';
+import { goTemplate, renderGoTemplate } from './goTemplates';
 
 export interface GoRing {
   map: string;
@@ -236,76 +237,27 @@ function attachCode(p: GoProgram): { code: string[] } | { skip: string } {
 // ---- main.go ----------------------------------------------------------------------
 
 export function mainGo(spec: GoPackageSpec): string {
-  const { ident } = spec;
-  const objects = `${ident}Objects`;
-  const load = `load${capitalize(ident)}Objects`;
-  const order = spec.bigEndian ? 'binary.BigEndian' : 'binary.LittleEndian';
-  const multiMap = spec.rings.length > 1;
-  const decoders: string[] = [];
-  const readerStarts: string[] = [];
-  const enumFuncs: string[] = [];
-  spec.rings.forEach((ring, index) => {
-    const fn = `appendRecord${index}`;
-    const head = multiMap ? [`appendString(appendKey(b, "map", true), ${goString(ring.map)})`] : [];
-    if (ring.layout) {
-      const goType = bpf2goTypeName(ident, ring.layout.typeName);
-      const ctx = new EmitContext(ring.layout.typeName);
-      const body = emitStruct(ctx, ring.layout.root.fields, 'ev', '', '\t', head);
-      enumFuncs.push(...ctx.enums.values());
-      decoders.push([
-        `// ${fn} decodes a record of ring '${ring.map}' into the bpf2go type ${goType} (${ring.layout.typeName}).`,
-        `func ${fn}(b []byte, raw []byte) []byte {`,
-        `\tvar ev ${goType}`,
-        '\t// A short record (e.g. from a dynptr) decodes the fields it has; the rest stay zero.',
-        '\tpadded := make([]byte, binary.Size(&ev))',
-        '\tcopy(padded, raw)',
-        `\t_ = binary.Read(bytes.NewReader(padded), ${order}, &ev)`,
-        ...body,
-        '\treturn b',
-        '}',
-      ].join('\n'));
-    } else {
-      decoders.push([
-        `// ${fn}: ring '${ring.map}' has no known event type, so records are printed as hex.`,
-        `func ${fn}(b []byte, raw []byte) []byte {`,
-        "\tb = append(b, '{')",
-        ...head.map((h) => `\tb = ${h}`),
-        `\tb = appendUint(appendKey(b, "size", ${multiMap ? 'false' : 'true'}), uint64(len(raw)))`,
-        '\tb = appendString(appendKey(b, "hex", false), hex.EncodeToString(raw))',
-        "\tb = append(b, '}')",
-        '\treturn b',
-        '}',
-      ].join('\n'));
-    }
-    readerStarts.push(`\tstartReader(${goString(ring.map)}, objs.${goIdentifier(ring.map)}, ${fn}, lines, &readers, &wg)`);
-  });
-
-  const attaches: string[] = [];
-  for (const p of spec.programs) {
-    const a = attachCode(p);
-    if ('skip' in a) {
-      attaches.push(`\tfmt.Fprintf(os.Stderr, "%s: program %s (SEC(%q)) is loaded but not attached: %s\\n", progName, ${goString(p.name)}, ${goString(p.section)}, ${goString(a.skip)})`);
-      continue;
-    }
-    attaches.push(
-      `\t{ // SEC(${goString(p.section)})`,
-      '\t\tvar l link.Link',
-      '\t\tvar err error',
-      ...a.code.map((c) => `\t\t${c}`),
-      '\t\tif err != nil {',
-      `\t\t\tfmt.Fprintf(os.Stderr, "%s: attach %s (SEC(%q)): %v\\n", progName, ${goString(p.name)}, ${goString(p.section)}, err)`,
-      '\t\t} else {',
-      '\t\t\tlinks = append(links, l)',
-      '\t\t}',
-      '\t}',
-    );
-  }
-
-  const hasKsyscall = spec.programs.some((p) => p.attachKind === 'ksyscall');
+  const records = spec.rings.map((ring, index) => recordDecoder(spec, ring, index));
   const attachable = spec.programs.filter((p) => !('skip' in attachCode(p))).length;
+  return `${renderGoTemplate('main.go.tmpl', {
+    imports: mainImports(spec).map((i) => (i ? `\t${i}` : '')).join('\n'),
+    progName: goString(spec.ident),
+    objects: `${spec.ident}Objects`,
+    loadObjects: `load${capitalize(spec.ident)}Objects`,
+    attaches: spec.programs.map(attachStatement).join('\n'),
+    requireAttached: attachable > 0 ? ['\tif len(links) == 0 {', '\t\tfatalf("no program could be attached (see the errors above)")', '\t}'].join('\n') : '',
+    startReaders: records.map((r) => r.startReader).join('\n'),
+    ringCount: String(spec.rings.length),
+    syscallPrefix: spec.programs.some((p) => p.attachKind === 'ksyscall') ? renderGoTemplate('syscallPrefix.go.tmpl', {}) : '',
+    recordDecoders: [...records.map((r) => r.decoder), ...records.flatMap((r) => r.enumFuncs)].join('\n\n'),
+  })}\n`;
+}
+
+function mainImports(spec: GoPackageSpec): string[] {
   const usesHex = spec.rings.some((r) => !r.layout);
   const usesBinary = spec.rings.some((r) => r.layout);
-  const imports = [
+  const hasKsyscall = spec.programs.some((p) => p.attachKind === 'ksyscall');
+  return [
     ...(usesBinary ? ['"bytes"', '"encoding/binary"'] : []),
     ...(usesHex ? ['"encoding/hex"'] : []),
     '"errors"',
@@ -322,331 +274,52 @@ export function mainGo(spec: GoPackageSpec): string {
     '"github.com/cilium/ebpf/ringbuf"',
     '"github.com/cilium/ebpf/rlimit"',
   ];
+}
 
-  return [
-    '// Generated by Ringbuf Studio (export-go). Loads the bpf2go objects, attaches every',
-    '// program by its section, reads each ring buffer with ringbuf.NewReader and prints',
-    '// one JSON object per record, as `ringbuf-studio run --format jsonl` does.',
-    '// Build: go generate && go build (see README.md).',
-    'package main',
-    '',
-    'import (',
-    ...imports.map((i) => (i ? `\t${i}` : '')),
-    ')',
-    '',
-    `const progName = ${goString(ident)}`,
-    '',
-    'func main() {',
-    '\tcount := flag.Int("count", 0, "exit after this many events (0: until Ctrl-C)")',
-    '\tflag.Parse()',
-    '',
-    '\t// Kernels before 5.11 account BPF memory to RLIMIT_MEMLOCK.',
-    '\tif err := rlimit.RemoveMemlock(); err != nil {',
-    '\t\tfatalf("remove memlock limit: %v", err)',
-    '\t}',
-    `\tvar objs ${objects}`,
-    `\tif err := loadObjects(func(opts *ebpf.CollectionOptions) error { return ${load}(&objs, opts) }); err != nil {`,
-    '\t\tfatalf("load: %v", err)',
-    '\t}',
-    '\tdefer objs.Close()',
-    '',
-    '\tvar links []link.Link',
-    ...attaches,
-    ...(attachable > 0
-      ? ['\tif len(links) == 0 {', '\t\tfatalf("no program could be attached (see the errors above)")', '\t}']
-      : []),
-    '\tdefer func() {',
-    '\t\tfor _, l := range links {',
-    '\t\t\tl.Close()',
-    '\t\t}',
-    '\t}()',
-    '',
-    '\tlines := make(chan []byte, 1024)',
-    '\tvar readers []*ringbuf.Reader',
-    '\tvar wg sync.WaitGroup',
-    ...readerStarts,
-    '\tgo func() {',
-    '\t\twg.Wait()',
-    '\t\tclose(lines)',
-    '\t}()',
-    '\tstop := func() {',
-    '\t\tfor _, rd := range readers {',
-    '\t\t\trd.Close()',
-    '\t\t}',
-    '\t}',
-    '\tsig := make(chan os.Signal, 1)',
-    '\tsignal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)',
-    '\tgo func() {',
-    '\t\t<-sig',
-    '\t\tstop()',
-    '\t}()',
-    '',
-    `\tfmt.Fprintf(os.Stderr, "%s: %d program(s) attached, reading ${spec.rings.length} ring(s); Ctrl-C stops\\n", progName, len(links))`,
-    '\tseen := 0',
-    '\tfor line := range lines {',
-    '\t\tos.Stdout.Write(line)',
-    '\t\tseen++',
-    '\t\tif *count > 0 && seen == *count {',
-    '\t\t\tstop()',
-    '\t\t\tbreak',
-    '\t\t}',
-    '\t}',
-    '}',
-    '',
-    '// startReader reads one ring until it is closed, turning each record into a JSON line.',
-    'func startReader(name string, m *ebpf.Map, appendRecord func(b, raw []byte) []byte, lines chan<- []byte, readers *[]*ringbuf.Reader, wg *sync.WaitGroup) {',
-    '\trd, err := ringbuf.NewReader(m)',
-    '\tif err != nil {',
-    '\t\tfatalf("open ring %s: %v", name, err)',
-    '\t}',
-    '\t*readers = append(*readers, rd)',
-    '\twg.Add(1)',
-    '\tgo func() {',
-    '\t\tdefer wg.Done()',
-    '\t\tfor {',
-    '\t\t\trec, err := rd.Read()',
-    '\t\t\tif errors.Is(err, ringbuf.ErrClosed) {',
-    '\t\t\t\treturn',
-    '\t\t\t}',
-    '\t\t\tif err != nil {',
-    '\t\t\t\tfmt.Fprintf(os.Stderr, "%s: read ring %s: %v\\n", progName, name, err)',
-    '\t\t\t\tcontinue',
-    '\t\t\t}',
-    "\t\t\tlines <- append(appendRecord(nil, rec.RawSample), '\\n')",
-    '\t\t}',
-    '\t}()',
-    '}',
-    '',
-    ...(hasKsyscall
-      ? [
-          '// syscallPrefix is the arch-specific prefix of syscall entry points (SEC("ksyscall/…")).',
-          'func syscallPrefix() string {',
-          '\tswitch runtime.GOARCH {',
-          '\tcase "amd64":',
-          '\t\treturn "__x64_sys_"',
-          '\tcase "arm64":',
-          '\t\treturn "__arm64_sys_"',
-          '\tcase "s390x":',
-          '\t\treturn "__s390x_sys_"',
-          '\t}',
-          '\treturn "sys_"',
-          '}',
-          '',
-        ]
-      : []),
-    'func fatalf(format string, args ...interface{}) {',
-    '\tfmt.Fprintf(os.Stderr, progName+": "+format+"\\n", args...)',
-    '\tos.Exit(1)',
-    '}',
-    '',
-    ...decoders.flatMap((d) => [d, '']),
-    ...enumFuncs.flatMap((d) => [d, '']),
-  ].join('\n');
+/** The Go function turning one ring's raw record into JSON, the enum helpers it needs, and the line that starts its reader. */
+function recordDecoder(spec: GoPackageSpec, ring: GoRing, index: number): { decoder: string; enumFuncs: string[]; startReader: string } {
+  const fn = `appendRecord${index}`;
+  const multiMap = spec.rings.length > 1;
+  const head = multiMap ? [`appendString(appendKey(b, "map", true), ${goString(ring.map)})`] : [];
+  const startReader = `\tstartReader(${goString(ring.map)}, objs.${goIdentifier(ring.map)}, ${fn}, lines, &readers, &wg)`;
+  if (!ring.layout) {
+    const decoder = renderGoTemplate('recordHex.go.tmpl', {
+      fn,
+      map: ring.map,
+      appendMapName: head.map((h) => `\tb = ${h}`).join('\n'),
+      sizeIsFirst: multiMap ? 'false' : 'true',
+    });
+    return { decoder, enumFuncs: [], startReader };
+  }
+  const ctx = new EmitContext(ring.layout.typeName);
+  const appendFields = emitStruct(ctx, ring.layout.root.fields, 'ev', '', '\t', head);
+  const decoder = renderGoTemplate('record.go.tmpl', {
+    fn,
+    map: ring.map,
+    goType: bpf2goTypeName(spec.ident, ring.layout.typeName),
+    typeName: ring.layout.typeName,
+    byteOrder: spec.bigEndian ? 'binary.BigEndian' : 'binary.LittleEndian',
+    appendFields: appendFields.join('\n'),
+  });
+  return { decoder, enumFuncs: [...ctx.enums.values()], startReader };
+}
+
+/** The statements in main() that attach one program, or say why it is not attached. */
+function attachStatement(p: GoProgram): string {
+  const a = attachCode(p);
+  if ('skip' in a) {
+    return `\tfmt.Fprintf(os.Stderr, "%s: program %s (SEC(%q)) is loaded but not attached: %s\\n", progName, ${goString(p.name)}, ${goString(p.section)}, ${goString(a.skip)})`;
+  }
+  return renderGoTemplate('attach.go.tmpl', {
+    section: goString(p.section),
+    program: goString(p.name),
+    attachCall: a.code.map((c) => `\t\t${c}`).join('\n'),
+  });
 }
 
 // ---- helpers.go (static) -------------------------------------------------------------
 
-export const HELPERS_GO = `// Generated by Ringbuf Studio (export-go): the JSON writer used by main.go and a
-// shim that lets cilium/ebpf releases older than the running kernel load CO-RE
-// programs.
-package main
-
-import (
-	"bytes"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"os"
-	"strconv"
-	"unicode/utf8"
-
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
-)
-
-func appendKey(b []byte, key string, first bool) []byte {
-	if !first {
-		b = append(b, ',')
-	}
-	b = appendString(b, key)
-	return append(b, ':')
+/** helpers.go: the JSON writer main.go uses and the kernel-BTF shim for old cilium/ebpf (go-templates/helpers.go). */
+export function helpersGo(): string {
+  return goTemplate('helpers.go');
 }
-
-// JSON numbers are exact only up to 2^53: larger values are printed as decimal strings.
-const maxSafeInteger = 1<<53 - 1
-
-func appendInt(b []byte, v int64) []byte {
-	if v >= -maxSafeInteger && v <= maxSafeInteger {
-		return strconv.AppendInt(b, v, 10)
-	}
-	b = append(b, '"')
-	b = strconv.AppendInt(b, v, 10)
-	return append(b, '"')
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	if v <= maxSafeInteger {
-		return strconv.AppendUint(b, v, 10)
-	}
-	b = append(b, '"')
-	b = strconv.AppendUint(b, v, 10)
-	return append(b, '"')
-}
-
-func appendBool(b []byte, v bool) []byte {
-	return strconv.AppendBool(b, v)
-}
-
-func appendString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\\\':
-			b = append(b, '\\\\', c)
-		case c == '\\n':
-			b = append(b, '\\\\', 'n')
-		case c == '\\r':
-			b = append(b, '\\\\', 'r')
-		case c == '\\t':
-			b = append(b, '\\\\', 't')
-		case c == '\\b':
-			b = append(b, '\\\\', 'b')
-		case c == '\\f':
-			b = append(b, '\\\\', 'f')
-		case c < 0x20:
-			b = append(b, '\\\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
-// appendCString writes a C char array as a JSON string: up to the first NUL, valid
-// UTF-8 kept, every other byte as the four characters \\xNN.
-func appendCString(b []byte, chars []byte) []byte {
-	if n := bytes.IndexByte(chars, 0); n >= 0 {
-		chars = chars[:n]
-	}
-	var s []byte
-	for len(chars) > 0 {
-		r, size := utf8.DecodeRune(chars)
-		if r == utf8.RuneError && size <= 1 {
-			s = append(s, fmt.Sprintf("\\\\x%02x", chars[0])...)
-			chars = chars[1:]
-			continue
-		}
-		s = append(s, chars[:size]...)
-		chars = chars[size:]
-	}
-	return appendString(b, string(s))
-}
-
-func bytesOfInt8(v []int8) []byte {
-	out := make([]byte, len(v))
-	for i, c := range v {
-		out[i] = byte(c)
-	}
-	return out
-}
-
-// loadObjects loads the bpf2go objects. cilium/ebpf releases older than the kernel
-// (e.g. Debian's 0.9.1 on 6.x) cannot parse the BTF kinds newer kernels use
-// (DECL_TAG, TYPE_TAG, ENUM64) and fail CO-RE relocation with "unknown kind"; then
-// the load is retried with the kernel's BTF rewritten into kinds they know.
-func loadObjects(load func(*ebpf.CollectionOptions) error) error {
-	err := load(nil)
-	if err == nil {
-		return nil
-	}
-	types, compatErr := compatKernelTypes()
-	if compatErr != nil || types == nil {
-		return err
-	}
-	if retryErr := load(&ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: types}}); retryErr != nil {
-		return retryErr
-	}
-	fmt.Fprintf(os.Stderr, "%s: note: loaded with the kernel BTF rewritten for this cilium/ebpf (%v)\\n", progName, err)
-	return nil
-}
-
-// compatKernelTypes returns the kernel's BTF with DECL_TAG and TYPE_TAG turned into
-// CONST qualifiers and ENUM64 into value-less 8-byte ENUMs (type ids unchanged), or
-// nil when the kernel BTF has none of them.
-func compatKernelTypes() (*btf.Spec, error) {
-	raw, err := os.ReadFile("/sys/kernel/btf/vmlinux")
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) < 24 {
-		return nil, errors.New("kernel BTF too short")
-	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if binary.BigEndian.Uint16(raw) == 0xeb9f {
-		bo = binary.BigEndian
-	} else if binary.LittleEndian.Uint16(raw) != 0xeb9f {
-		return nil, errors.New("kernel BTF has no BTF magic")
-	}
-	hdrLen := bo.Uint32(raw[4:])
-	typeOff, typeLen := bo.Uint32(raw[8:]), bo.Uint32(raw[12:])
-	strOff, strLen := bo.Uint32(raw[16:]), bo.Uint32(raw[20:])
-	if uint64(hdrLen)+uint64(typeOff)+uint64(typeLen) > uint64(len(raw)) || uint64(hdrLen)+uint64(strOff)+uint64(strLen) > uint64(len(raw)) {
-		return nil, errors.New("kernel BTF header out of bounds")
-	}
-	types := raw[hdrLen+typeOff : hdrLen+typeOff+typeLen]
-	out := make([]byte, 0, len(types))
-	changed := false
-	for off := 0; off+12 <= len(types); {
-		info := bo.Uint32(types[off+4:])
-		kind, vlen := (info>>24)&0x1f, int(info&0xffff)
-		extra := 0
-		switch kind {
-		case 1, 14, 17: // INT, VAR, DECL_TAG
-			extra = 4
-		case 3: // ARRAY
-			extra = 12
-		case 4, 5, 15, 19: // STRUCT, UNION, DATASEC, ENUM64
-			extra = 12 * vlen
-		case 6, 13: // ENUM, FUNC_PROTO
-			extra = 8 * vlen
-		}
-		if off+12+extra > len(types) {
-			return nil, errors.New("kernel BTF type section truncated")
-		}
-		header := make([]byte, 12)
-		copy(header, types[off:off+12])
-		switch kind {
-		case 17, 18: // DECL_TAG, TYPE_TAG -> CONST (anonymous qualifier, same target)
-			bo.PutUint32(header[0:], 0)
-			bo.PutUint32(header[4:], 10<<24)
-			if kind == 17 {
-				bo.PutUint32(header[8:], 0)
-			}
-			out = append(out, header...)
-			changed = true
-		case 19: // ENUM64 -> ENUM without values, same name and size
-			bo.PutUint32(header[4:], 6<<24)
-			out = append(out, header...)
-			changed = true
-		default:
-			out = append(out, types[off:off+12+extra]...)
-		}
-		off += 12 + extra
-	}
-	if !changed {
-		return nil, nil
-	}
-	strs := raw[hdrLen+strOff : hdrLen+strOff+strLen]
-	hdr := make([]byte, 24)
-	copy(hdr, raw[:24])
-	bo.PutUint32(hdr[4:], 24)
-	bo.PutUint32(hdr[8:], 0)
-	bo.PutUint32(hdr[12:], uint32(len(out)))
-	bo.PutUint32(hdr[16:], uint32(len(out)))
-	bo.PutUint32(hdr[20:], uint32(len(strs)))
-	blob := append(append(hdr, out...), strs...)
-	return btf.LoadSpecFromReader(bytes.NewReader(blob))
-}
-`;
