@@ -80,24 +80,79 @@ export function defaultObjectPath(file: string): string {
 export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
   const started = performance.now();
   const file = path.resolve(o.file);
-  let text: string;
-  try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch (err) {
-    throw new StudioError(`cannot read ${o.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-      hint: 'check the path of the BPF C file',
-      code: 'ENOSOURCE',
-      cause: err,
-    });
-  }
+  const text = await readSource(o.file, file);
   const clang = await findClang(o.clangPath ? { clangPath: o.clangPath } : {});
   requireBpfTarget(clang);
   const arch = o.arch ?? hostBpfArch();
   // `-target bpf` means the host's byte order; a cross build names it (s390 is big-endian).
   const triple = arch === hostBpfArch() ? 'bpf' : arch === 's390' ? 'bpfeb' : 'bpfel';
   const libbpfDir = libbpfIncludeDir();
+  const { vmlinuxDir, vmlinux, includesVmlinux } = await resolveVmlinux(o, file, text);
 
-  // vmlinux.h: the target's, or the local kernel's (only required when the source includes it).
+  const diagnostics: Diagnostic[] = [];
+  const extraArgs: string[] = [];
+  if (vmlinuxDir && includesVmlinux) {
+    const stale = await checkLocalVmlinux(file, text, vmlinuxDir, o.vmlinuxHeaderDir !== undefined, vmlinux);
+    if (stale) {
+      diagnostics.push(stale.diagnostic);
+      if (stale.force) extraArgs.push('-include', path.join(vmlinuxDir, 'vmlinux.h'));
+    }
+  }
+
+  const outFile = path.resolve(o.outFile ?? defaultObjectPath(file));
+  await fs.promises.mkdir(path.dirname(outFile), { recursive: true });
+  const baseArgs = clangArgs(o, { triple, arch, vmlinuxDir, libbpfDir, extraArgs });
+  const anchors = o.eventTypeAnchors !== false ? await writeAnchorWrapper(file, text) : { wrapper: undefined, anchoredTypes: [] };
+
+  // Precompiled vmlinux.h: only when reading the header first cannot change the file's meaning.
+  let pch: string | undefined;
+  const localHeader = fs.existsSync(path.join(path.dirname(file), 'vmlinux.h'));
+  if (o.precompiledHeader !== false && process.env.RINGBUF_STUDIO_NO_PCH !== '1' && vmlinuxDir && !localHeader && extraArgs.length === 0 && startsWithVmlinuxInclude(text)) {
+    const pchFlags = ['-g', '-O2', '-target', triple, `-D__TARGET_ARCH_${arch}`, ...defineArgs(o)];
+    pch = await ensureVmlinuxPch(clang, vmlinuxDir, pchFlags, o.signal);
+  }
+
+  const tmpOut = `${outFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const compiled = await compileWithFallbacks({ file, anchors, pch }, (input, withPch) => runClang(clang.path, o, { args: [...baseArgs, ...(withPch ? ['-include-pch', withPch] : [])], input, tmpOut, outFile }));
+  pch = compiled.pch;
+  const run = compiled.run;
+  diagnostics.push(...compiled.parsed.filter((d) => !anchors.wrapper || d.file !== anchors.wrapper));
+
+  const ok = run.code === 0 && !diagnostics.some((d) => d.severity === 'error');
+  let object: Uint8Array | undefined;
+  if (ok) {
+    object = await keepObject(file, text, run.stderr, tmpOut, outFile);
+  } else {
+    await fs.promises.rm(tmpOut, { force: true });
+    if (run.code !== 0 && !diagnostics.some((d) => d.severity === 'error')) diagnostics.push(silentFailure(file, run));
+  }
+  return {
+    ok,
+    ...(ok ? { objectPath: outFile, object } : {}),
+    diagnostics,
+    command: run.command,
+    durationMs: performance.now() - started,
+    stderr: run.stderr,
+    anchoredTypes: compiled.anchoredTypes,
+    ...(vmlinux ? { vmlinux } : {}),
+    ...(pch ? { pch } : {}),
+  };
+}
+
+async function readSource(given: string, file: string): Promise<string> {
+  try {
+    return await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    throw new StudioError(`cannot read ${given}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      hint: 'check the path of the BPF C file',
+      code: 'ENOSOURCE',
+      cause: err,
+    });
+  }
+}
+
+/** vmlinux.h: the target's, or the local kernel's (only required when the source includes it). */
+async function resolveVmlinux(o: BuildOptions, file: string, text: string): Promise<{ vmlinuxDir: string | undefined; vmlinux: VmlinuxHeader | undefined; includesVmlinux: boolean }> {
   let vmlinuxDir = o.vmlinuxHeaderDir ? path.resolve(o.vmlinuxHeaderDir) : undefined;
   if (vmlinuxDir && !fs.existsSync(path.join(vmlinuxDir, 'vmlinux.h'))) {
     throw new StudioError(`no vmlinux.h in ${vmlinuxDir}`, {
@@ -116,86 +171,96 @@ export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
       if (includesVmlinux && !fs.existsSync(path.join(path.dirname(file), 'vmlinux.h'))) throw err;
     }
   }
+  return { vmlinuxDir, vmlinux, includesVmlinux };
+}
 
-  const diagnostics: Diagnostic[] = [];
-  const extraArgs: string[] = [];
-  if (vmlinuxDir && includesVmlinux) {
-    const stale = await checkLocalVmlinux(file, text, vmlinuxDir, o.vmlinuxHeaderDir !== undefined, vmlinux);
-    if (stale) {
-      diagnostics.push(stale.diagnostic);
-      if (stale.force) extraArgs.push('-include', path.join(vmlinuxDir, 'vmlinux.h'));
-    }
-  }
+function defineArgs(o: BuildOptions): string[] {
+  return Object.entries(o.defines ?? {}).map(([k, v]) => `-D${k}=${v}`);
+}
 
-  const outFile = path.resolve(o.outFile ?? defaultObjectPath(file));
-  await fs.promises.mkdir(path.dirname(outFile), { recursive: true });
+/** clang's arguments before the input and the output. */
+function clangArgs(o: BuildOptions, t: { triple: string; arch: BpfArch; vmlinuxDir: string | undefined; libbpfDir: string; extraArgs: string[] }): string[] {
   const multiarch = `/usr/include/${process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch}-linux-gnu`;
-  const baseArgs = [
+  return [
     '-g',
     '-O2',
     '-target',
-    triple,
-    `-D__TARGET_ARCH_${arch}`,
+    t.triple,
+    `-D__TARGET_ARCH_${t.arch}`,
     ...(o.includeDirs ?? []).flatMap((d) => ['-I', path.resolve(d)]),
-    ...(vmlinuxDir ? ['-I', vmlinuxDir] : []),
+    ...(t.vmlinuxDir ? ['-I', t.vmlinuxDir] : []),
     '-I',
-    libbpfDir,
+    t.libbpfDir,
     // <linux/*.h> users need <asm/*.h> from the multiarch dir, which -target bpf does not search.
     ...(fs.existsSync(path.join(multiarch, 'asm')) ? ['-idirafter', multiarch] : []),
-    ...Object.entries(o.defines ?? {}).map(([k, v]) => `-D${k}=${v}`),
+    ...defineArgs(o),
     '-Wall',
     '-fdiagnostics-parseable-fixits',
     '-fdiagnostics-print-source-range-info',
     '-fno-color-diagnostics',
-    ...extraArgs,
+    ...t.extraArgs,
   ];
+}
 
-  let wrapper: string | undefined;
-  let anchoredTypes: string[] = [];
-  if (o.eventTypeAnchors !== false) {
-    const types = eventTypesToAnchor(text);
-    const source = anchorWrapperSource(file, types);
-    if (source) {
-      // Always in the cache, even with -o: the user's folder gets only what they asked for.
-      const cacheDir = path.dirname(defaultObjectPath(file));
-      wrapper = path.join(cacheDir, `${objectBaseName(file)}.anchors.c`);
-      await writeFileAtomic(wrapper, source);
-      anchoredTypes = [...new Set(types.map((t) => t.typeName))];
-    }
+interface Anchors {
+  /** The generated file that includes the user's and anchors the event types; undefined when there is nothing to anchor. */
+  wrapper: string | undefined;
+  anchoredTypes: string[];
+}
+
+async function writeAnchorWrapper(file: string, text: string): Promise<Anchors> {
+  const types = eventTypesToAnchor(text);
+  const source = anchorWrapperSource(file, types);
+  if (!source) return { wrapper: undefined, anchoredTypes: [] };
+  // Always in the cache, even with -o: the user's folder gets only what they asked for.
+  const wrapper = path.join(path.dirname(defaultObjectPath(file)), `${objectBaseName(file)}.anchors.c`);
+  await writeFileAtomic(wrapper, source);
+  return { wrapper, anchoredTypes: [...new Set(types.map((t) => t.typeName))] };
+}
+
+interface ClangRun {
+  code: number | null;
+  stderr: string;
+  command: string[];
+}
+
+async function runClang(clangPath: string, o: BuildOptions, r: { args: string[]; input: string; tmpOut: string; outFile: string }): Promise<ClangRun> {
+  const args = [...r.args, '-c', r.input, '-o', r.tmpOut];
+  try {
+    const done = await execCapture(clangPath, args, { cwd: path.dirname(path.resolve(o.file)), ...(o.signal ? { signal: o.signal } : {}) });
+    // Report the command with the final output path (the temporary name is an implementation detail).
+    return { code: done.code, stderr: done.stderr, command: [clangPath, ...args.slice(0, -1), r.outFile] };
+  } catch (err) {
+    await fs.promises.rm(r.tmpOut, { force: true });
+    if (o.signal?.aborted) throw new StudioError('build cancelled', { code: 'ECANCELED', cause: err });
+    throw new StudioError(`cannot run ${clangPath}: ${(err as Error).message}`, { code: 'ENOCLANG', cause: err });
   }
+}
 
-  // Precompiled vmlinux.h: only when reading the header first cannot change the file's meaning.
-  let pch: string | undefined;
-  const localHeader = fs.existsSync(path.join(path.dirname(file), 'vmlinux.h'));
-  if (o.precompiledHeader !== false && process.env.RINGBUF_STUDIO_NO_PCH !== '1' && vmlinuxDir && !localHeader && extraArgs.length === 0 && startsWithVmlinuxInclude(text)) {
-    const pchFlags = ['-g', '-O2', '-target', triple, `-D__TARGET_ARCH_${arch}`, ...Object.entries(o.defines ?? {}).map(([k, v]) => `-D${k}=${v}`)];
-    pch = await ensureVmlinuxPch(clang, vmlinuxDir, pchFlags, o.signal);
-  }
-
-  const tmpOut = `${outFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const runClang = async (input: string): Promise<{ code: number | null; stderr: string; command: string[] }> => {
-    const args = [...baseArgs, ...(pch ? ['-include-pch', pch] : []), '-c', input, '-o', tmpOut];
-    try {
-      const r = await execCapture(clang.path, args, { cwd: path.dirname(file), ...(o.signal ? { signal: o.signal } : {}) });
-      // Report the command with the final output path (the temporary name is an implementation detail).
-      return { code: r.code, stderr: r.stderr, command: [clang.path, ...args.slice(0, -1), outFile] };
-    } catch (err) {
-      await fs.promises.rm(tmpOut, { force: true });
-      if (o.signal?.aborted) throw new StudioError('build cancelled', { code: 'ECANCELED', cause: err });
-      throw new StudioError(`cannot run ${clang.path}: ${(err as Error).message}`, { code: 'ENOCLANG', cause: err });
-    }
-  };
-
-  let input = wrapper ?? file;
-  let run = await runClang(input);
+/**
+ * Compiles the anchor wrapper (or the file), retrying without a PCH clang refuses, then
+ * without the anchors clang refused, then without any anchor.
+ */
+async function compileWithFallbacks(
+  start: { file: string; anchors: Anchors; pch: string | undefined },
+  clang: (input: string, pch: string | undefined) => Promise<ClangRun>,
+): Promise<{ run: ClangRun; parsed: Diagnostic[]; anchoredTypes: string[]; pch: string | undefined }> {
+  const { file } = start;
+  const { wrapper } = start.anchors;
+  let { anchoredTypes } = start.anchors;
+  let pch = start.pch;
+  const parse = (r: ClangRun): Diagnostic[] => parseClangDiagnostics(r.stderr, path.dirname(file), { defaultFile: file });
+  const input = wrapper ?? file;
+  let run = await clang(input, pch);
   if (pch && run.code !== 0 && isPchProblem(run.stderr)) {
     // Stale or incompatible PCH: drop it (the next build makes a fresh one) and compile without.
     await fs.promises.rm(pch, { force: true });
     pch = undefined;
-    run = await runClang(input);
+    run = await clang(input, pch);
   }
-  let parsed = parseClangDiagnostics(run.stderr, path.dirname(file), { defaultFile: file });
-  if (wrapper && run.code !== 0 && parsed.some((d) => d.file === wrapper && d.severity === 'error')) {
+  let parsed = parse(run);
+  const wrapperErrors = (): boolean => run.code !== 0 && parsed.some((d) => d.file === wrapper && d.severity === 'error');
+  if (wrapper && wrapperErrors()) {
     // An inferred type the file does not define (e.g. a typedef hidden behind a macro):
     // drop just the anchors clang refused and keep the others (each ring's layout is
     // independent); without any left, build the user's file as it is.
@@ -206,60 +271,47 @@ export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
     if (keptTypes.length > 0 && kept.length < wrapperLines.length) {
       await writeFileAtomic(wrapper, kept.join('\n'));
       anchoredTypes = keptTypes;
-      run = await runClang(input);
-      parsed = parseClangDiagnostics(run.stderr, path.dirname(file), { defaultFile: file });
+      run = await clang(input, pch);
+      parsed = parse(run);
     }
-    if (run.code !== 0 && parsed.some((d) => d.file === wrapper && d.severity === 'error')) {
+    if (wrapperErrors()) {
       anchoredTypes = [];
-      input = file;
-      run = await runClang(input);
-      parsed = parseClangDiagnostics(run.stderr, path.dirname(file), { defaultFile: file });
+      run = await clang(file, pch);
+      parsed = parse(run);
     }
   }
-  diagnostics.push(...parsed.filter((d) => !wrapper || d.file !== wrapper));
+  return { run, parsed, anchoredTypes, pch };
+}
 
-  const ok = run.code === 0 && !diagnostics.some((d) => d.severity === 'error');
-  let object: Uint8Array | undefined;
-  if (ok) {
-    if (!fs.existsSync(tmpOut)) {
-      // clang picks the language from the file name: `x.o` is linker input, so `-c` compiles nothing.
-      throw new StudioError(`clang wrote no object for ${path.basename(file)}: it did not treat the file as C source`, {
-        hint: /\.(o|obj|elf)$/i.test(file) || text.startsWith('\x7fELF')
-          ? `${path.basename(file)} looks like an object, not C source: lint or run it directly (ringbuf-studio run ${path.basename(file)})`
-          : 'name BPF C sources *.bpf.c (clang decides the language from the extension)',
-        code: 'ENOSOURCE',
-        detail: run.stderr,
-      });
-    }
-    await fs.promises.rename(tmpOut, outFile);
-    object = new Uint8Array(await fs.promises.readFile(outFile));
-  } else {
-    await fs.promises.rm(tmpOut, { force: true });
-    if (run.code !== 0 && !diagnostics.some((d) => d.severity === 'error')) {
-      diagnostics.push({
-        file,
-        line: 1,
-        column: 1,
-        endLine: 1,
-        endColumn: 1,
-        severity: 'error',
-        code: 'clang',
-        message: `clang failed (exit ${run.code ?? 'signal'}) without a diagnostic: ${run.stderr.trim().split('\n').pop() ?? ''}`,
-        source: 'clang',
-        detail: run.stderr,
-      });
-    }
+/** Moves clang's output into place and reads it. */
+async function keepObject(file: string, text: string, stderr: string, tmpOut: string, outFile: string): Promise<Uint8Array> {
+  if (!fs.existsSync(tmpOut)) {
+    // clang picks the language from the file name: `x.o` is linker input, so `-c` compiles nothing.
+    throw new StudioError(`clang wrote no object for ${path.basename(file)}: it did not treat the file as C source`, {
+      hint: /\.(o|obj|elf)$/i.test(file) || text.startsWith('\x7fELF')
+        ? `${path.basename(file)} looks like an object, not C source: lint or run it directly (ringbuf-studio run ${path.basename(file)})`
+        : 'name BPF C sources *.bpf.c (clang decides the language from the extension)',
+      code: 'ENOSOURCE',
+      detail: stderr,
+    });
   }
+  await fs.promises.rename(tmpOut, outFile);
+  return new Uint8Array(await fs.promises.readFile(outFile));
+}
+
+/** The error for a clang that failed without saying why in a diagnostic. */
+function silentFailure(file: string, run: ClangRun): Diagnostic {
   return {
-    ok,
-    ...(ok ? { objectPath: outFile, object } : {}),
-    diagnostics,
-    command: run.command,
-    durationMs: performance.now() - started,
-    stderr: run.stderr,
-    anchoredTypes,
-    ...(vmlinux ? { vmlinux } : {}),
-    ...(pch ? { pch } : {}),
+    file,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 1,
+    severity: 'error',
+    code: 'clang',
+    message: `clang failed (exit ${run.code ?? 'signal'}) without a diagnostic: ${run.stderr.trim().split('\n').pop() ?? ''}`,
+    source: 'clang',
+    detail: run.stderr,
   };
 }
 
