@@ -31,41 +31,7 @@ interface Pending {
 }
 
 export function parseClangDiagnostics(stderr: string, cwd: string, opts: ParseClangOptions = {}): Diagnostic[] {
-  const sources = new Map<string, string[] | undefined>();
-  const linesOf = (file: string): string[] | undefined => {
-    if (!sources.has(file)) {
-      let text: string | undefined;
-      try {
-        text = opts.readFile ? opts.readFile(file) : fs.readFileSync(file, 'utf8');
-      } catch {
-        text = undefined; // a file clang names that we cannot read (gone, generated): clang's byte columns and a one-character range stay
-      }
-      sources.set(file, text === undefined ? undefined : text.split(/\r?\n/));
-    }
-    return sources.get(file);
-  };
-  const toColumn = (file: string, line: number, byteCol: number): number => {
-    const text = linesOf(file)?.[line - 1];
-    return text === undefined ? byteCol : utf16Column(text, byteCol);
-  };
-
-  const out: Diagnostic[] = [];
-  let current: Pending | undefined;
-  let lastTarget: { edits: TextEdit[] } | undefined;
-  const flush = (): void => {
-    if (!current) return;
-    const fixes: QuickFix[] = [];
-    if (current.ownEdits.length) {
-      fixes.push({ title: fixTitle(current.ownEdits, current.diag.message), edits: current.ownEdits, preferred: true });
-    }
-    for (const n of current.noteFixes) {
-      if (n.edits.length) fixes.push({ title: capitalize(n.message), edits: n.edits });
-    }
-    if (fixes.length) current.diag.fixes = fixes;
-    out.push(current.diag);
-    current = undefined;
-  };
-
+  const parser = new ClangOutput(cwd, opts);
   // The line after a located diagnostic is its source snippet (fix-its need carets on):
   // never read it as an unlocated diagnostic (a C label "error: …" would look like one).
   let snippetNext = false;
@@ -75,82 +41,121 @@ export function parseClangDiagnostics(stderr: string, cwd: string, opts: ParseCl
     snippetNext = false;
     const fix = FIXIT.exec(line);
     if (fix) {
-      if (!lastTarget) continue;
-      const file = path.resolve(cwd, unescapeClang(fix[1] ?? ''));
-      const l1 = Number(fix[2]);
-      const l2 = Number(fix[4]);
-      lastTarget.edits.push({
-        file,
-        range: {
-          line: l1,
-          column: toColumn(file, l1, Number(fix[3])),
-          endLine: l2,
-          endColumn: toColumn(file, l2, Number(fix[5])),
-        },
-        newText: unescapeClang(fix[6] ?? ''),
-      });
+      parser.fixIt(fix);
       continue;
     }
     const m = LOCATED.exec(line);
     if (m) {
-      const file = path.resolve(cwd, m[1] ?? '');
-      const lineNo = Number(m[2]);
-      const byteCol = Number(m[3]);
-      const kind = m[5] ?? 'error';
-      const { message, flag } = splitFlag(m[6] ?? '');
-      const range = rangeOf(file, lineNo, byteCol, m[4] ?? '', toColumn, linesOf);
+      parser.located(m);
       snippetNext = true;
-      if (kind === 'note') {
-        if (current) {
-          (current.diag.related ??= []).push({ file, range, message });
-          const note = { message, edits: [] as TextEdit[] };
-          current.noteFixes.push(note);
-          lastTarget = note;
-          continue;
-        }
-        // A note with nothing before it: keep it as information rather than lose it.
-      }
-      flush();
-      current = {
-        diag: {
-          file,
-          ...range,
-          severity: severityOf(kind),
-          code: flag ?? (kind === 'note' ? 'clang-note' : 'clang'),
-          message,
-          source: 'clang',
-        },
-        ownEdits: [],
-        noteFixes: [],
-      };
-      lastTarget = { edits: current.ownEdits };
       continue;
     }
     const u = UNLOCATED.exec(line);
-    if (u && !isSnippet) {
-      flush();
-      const { message, flag } = splitFlag(u[2] ?? '');
-      current = {
-        diag: {
-          file: opts.defaultFile ? path.resolve(cwd, opts.defaultFile) : '',
-          line: 1,
-          column: 1,
-          endLine: 1,
-          endColumn: 1,
-          severity: severityOf(u[1] ?? 'error'),
-          code: flag ?? 'clang',
-          message,
-          source: 'clang',
-        },
-        ownEdits: [],
-        noteFixes: [],
-      };
-      lastTarget = { edits: current.ownEdits };
-    }
+    if (u && !isSnippet) parser.unlocated(u);
     // Anything else (source snippets, carets, "In file included from", "N errors generated.") is context.
   }
-  flush();
-  return out;
+  return parser.finish();
+}
+
+/** The diagnostics read so far, the one being read (with its notes and fix-its), and the source files for columns. */
+class ClangOutput {
+  private readonly out: Diagnostic[] = [];
+  private current: Pending | undefined;
+  /** Where the next fix-it line goes: the diagnostic's own fixes or its last note's. */
+  private lastTarget: { edits: TextEdit[] } | undefined;
+  private readonly sources = new Map<string, string[] | undefined>();
+
+  constructor(
+    private readonly cwd: string,
+    private readonly opts: ParseClangOptions,
+  ) {}
+
+  readonly linesOf = (file: string): string[] | undefined => {
+    if (!this.sources.has(file)) {
+      let text: string | undefined;
+      try {
+        text = this.opts.readFile ? this.opts.readFile(file) : fs.readFileSync(file, 'utf8');
+      } catch {
+        text = undefined; // a file clang names that we cannot read (gone, generated): clang's byte columns and a one-character range stay
+      }
+      this.sources.set(file, text === undefined ? undefined : text.split(/\r?\n/));
+    }
+    return this.sources.get(file);
+  };
+
+  readonly toColumn = (file: string, line: number, byteCol: number): number => {
+    const text = this.linesOf(file)?.[line - 1];
+    return text === undefined ? byteCol : utf16Column(text, byteCol);
+  };
+
+  fixIt(fix: RegExpExecArray): void {
+    if (!this.lastTarget) return;
+    const file = path.resolve(this.cwd, unescapeClang(fix[1] ?? ''));
+    const l1 = Number(fix[2]);
+    const l2 = Number(fix[4]);
+    this.lastTarget.edits.push({
+      file,
+      range: { line: l1, column: this.toColumn(file, l1, Number(fix[3])), endLine: l2, endColumn: this.toColumn(file, l2, Number(fix[5])) },
+      newText: unescapeClang(fix[6] ?? ''),
+    });
+  }
+
+  located(m: RegExpExecArray): void {
+    const file = path.resolve(this.cwd, m[1] ?? '');
+    const kind = m[5] ?? 'error';
+    const { message, flag } = splitFlag(m[6] ?? '');
+    const range = rangeOf(file, Number(m[2]), Number(m[3]), m[4] ?? '', this.toColumn, this.linesOf);
+    if (kind === 'note' && this.current) {
+      (this.current.diag.related ??= []).push({ file, range, message });
+      const note = { message, edits: [] as TextEdit[] };
+      this.current.noteFixes.push(note);
+      this.lastTarget = note;
+      return;
+    }
+    // (A note with nothing before it is kept as information rather than lost.)
+    this.start({ file, ...range, severity: severityOf(kind), code: flag ?? (kind === 'note' ? 'clang-note' : 'clang'), message, source: 'clang' });
+  }
+
+  unlocated(u: RegExpExecArray): void {
+    const { message, flag } = splitFlag(u[2] ?? '');
+    this.start({
+      file: this.opts.defaultFile ? path.resolve(this.cwd, this.opts.defaultFile) : '',
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 1,
+      severity: severityOf(u[1] ?? 'error'),
+      code: flag ?? 'clang',
+      message,
+      source: 'clang',
+    });
+  }
+
+  finish(): Diagnostic[] {
+    this.flush();
+    return this.out;
+  }
+
+  private start(diag: Diagnostic): void {
+    this.flush();
+    this.current = { diag, ownEdits: [], noteFixes: [] };
+    this.lastTarget = { edits: this.current.ownEdits };
+  }
+
+  private flush(): void {
+    const current = this.current;
+    if (!current) return;
+    const fixes: QuickFix[] = [];
+    if (current.ownEdits.length) {
+      fixes.push({ title: fixTitle(current.ownEdits, current.diag.message), edits: current.ownEdits, preferred: true });
+    }
+    for (const n of current.noteFixes) {
+      if (n.edits.length) fixes.push({ title: capitalize(n.message), edits: n.edits });
+    }
+    if (fixes.length) current.diag.fixes = fixes;
+    this.out.push(current.diag);
+    this.current = undefined;
+  }
 }
 
 function severityOf(kind: string): Severity {
