@@ -140,99 +140,13 @@ function describeMachine(m: number): string {
 
 /** Parses an ELF64 file (either byte order). Throws ElfError on anything malformed. */
 export function parseElf(bytes: Uint8Array): ElfFile {
-  if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw new ElfError('not an ELF file (no \\x7fELF magic)', `pass a compiled BPF object (.o); ${HINT_COMPILE}`);
-  }
-  if (bytes.length < 64) throw new ElfError(`truncated ELF header (${bytes.length} of 64 bytes)`, 'the file is incomplete; rebuild it');
-  const cls = bytes[4];
-  if (cls === 1) {
-    throw new ElfError('object is 32-bit ELF (ELFCLASS32); BPF objects are ELF64', `compile with clang -target bpf (${HINT_COMPILE})`);
-  }
-  if (cls !== 2) throw new ElfError(`unknown ELF class ${cls ?? '?'}`, 'the file is corrupt or not an object file');
-  const data = bytes[5];
-  if (data !== 1 && data !== 2) throw new ElfError(`unknown ELF byte order ${data ?? '?'}`, 'the file is corrupt');
-  const le = data === 1;
-  const r = new Reader(bytes, le);
-  const type = r.u16(16);
-  const machine = r.u16(18);
-  const shoff = r.u64(40);
-  const shentsize = r.u16(58);
-  let shnum = r.u16(60);
-  let shstrndx = r.u16(62);
-
-  if (shoff === 0) throw new ElfError('ELF file has no section header table', 'rebuild the object; a linked/stripped file cannot be used');
-  if (shentsize !== 64) throw new ElfError(`bad section header size ${shentsize} (expected 64)`, 'the file is corrupt');
-  if (shoff + 64 > bytes.length) throw new ElfError('truncated at section header 0', 'the file is incomplete; rebuild it');
-  // Extended numbering: the real count/index live in section 0.
-  if (shnum === 0) shnum = r.u64(shoff + 32);
-  if (shstrndx === SHN_XINDEX) shstrndx = r.u32(shoff + 40);
-  if (shnum > (bytes.length - shoff) / 64) {
-    const fit = Math.floor((bytes.length - shoff) / 64);
-    throw new ElfError(`truncated at section header ${fit} (header claims ${shnum} sections)`, 'the file is incomplete or corrupt; rebuild it');
-  }
-
-  const raw: Array<Omit<ElfSection, 'name' | 'data'> & { nameOff: number }> = [];
-  for (let i = 0; i < shnum; i++) {
-    const h = shoff + i * 64;
-    const s = {
-      index: i,
-      nameOff: r.u32(h),
-      type: r.u32(h + 4),
-      flags: r.u64(h + 8),
-      offset: r.u64(h + 24),
-      size: r.u64(h + 32),
-      link: r.u32(h + 40),
-      info: r.u32(h + 44),
-      addralign: r.u64(h + 48),
-      entsize: r.u64(h + 56),
-    };
-    if (i > 0 && s.type !== SHT_NOBITS && s.type !== SHT_NULL && (s.offset > bytes.length || s.size > bytes.length - s.offset)) {
-      throw new ElfError(`truncated at section ${i}: its ${s.size} bytes at offset ${s.offset} run past the end of the file (${bytes.length} bytes)`, 'the file is incomplete or corrupt; rebuild it');
-    }
-    raw.push(s);
-  }
-  const dataOf = (s: { index: number; type: number; offset: number; size: number }): Uint8Array =>
-    s.index === 0 || s.type === SHT_NOBITS || s.type === SHT_NULL ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size);
-
-  const strtabRaw = shstrndx < raw.length ? raw[shstrndx] : undefined;
-  if (!strtabRaw && shnum > 0) throw new ElfError(`section name table index ${shstrndx} is out of range (${shnum} sections)`, 'the file is corrupt');
-  const shstr = strtabRaw ? dataOf(strtabRaw) : new Uint8Array(0);
-  const sections: ElfSection[] = raw.map((s) => ({
-    index: s.index,
-    name: readCString(shstr, s.nameOff),
-    type: s.type,
-    flags: s.flags,
-    offset: s.offset,
-    size: s.size,
-    link: s.link,
-    info: s.info,
-    addralign: s.addralign,
-    entsize: s.entsize,
-    data: dataOf(s),
-  }));
-
+  const header = readHeader(bytes);
+  const { r } = header;
+  const sections = readSections(bytes, header);
   const symbols = readSymbols(r, sections);
   const byName = new Map<string, ElfSection>();
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
-
-  const relocations = (rel: ElfSection): ElfRelocation[] => {
-    if (rel.type !== SHT_REL && rel.type !== SHT_RELA) throw new ElfError(`section ${rel.name} is not a relocation section`);
-    const isRela = rel.type === SHT_RELA;
-    const ent = isRela ? 24 : 16;
-    // data.length, not size: section 0 and NOBITS sections claim a size but have no bytes.
-    if (rel.data.length % ent !== 0) {
-      throw new ElfError(`relocation section ${rel.name || rel.index} has size ${rel.data.length}, not a multiple of ${ent}`, 'the file is corrupt');
-    }
-    const out: ElfRelocation[] = [];
-    const rr = new Reader(rel.data, le);
-    for (let off = 0; off < rel.data.length; off += ent) {
-      const info = [rr.u32(off + 8 + (le ? 0 : 4)), rr.u32(off + 8 + (le ? 4 : 0))] as const; // [lo = type, hi = symbol]
-      const reloc: ElfRelocation = { offset: rr.u64(off), symbolIndex: info[1], type: info[0] };
-      if (isRela) reloc.addend = rr.i64(off + 16);
-      out.push(reloc);
-    }
-    return out;
-  };
+  const relocations = (rel: ElfSection): ElfRelocation[] => readRelocations(rel, r.le);
 
   // Indexed once, so per-section lookups stay linear even with tens of thousands of sections.
   const relSections = new Map<number, ElfSection[]>();
@@ -250,9 +164,9 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   }
 
   return {
-    littleEndian: le,
-    type,
-    machine,
+    littleEndian: r.le,
+    type: header.type,
+    machine: header.machine,
     sections,
     symbols,
     section: (name) => byName.get(name),
@@ -260,6 +174,112 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     relocations,
     relocationsFor: (target) => (relSections.get(target.index) ?? []).flatMap((s) => relocations(s)),
   };
+}
+
+interface ElfHeader {
+  r: Reader;
+  type: number;
+  machine: number;
+  /** Section header table: offset, entry count, and the section names' table index (extended numbering resolved). */
+  shoff: number;
+  shnum: number;
+  shstrndx: number;
+}
+
+/** The ELF header, checked: magic, ELF64, byte order, a section header table that fits the file. */
+function readHeader(bytes: Uint8Array): ElfHeader {
+  if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    throw new ElfError('not an ELF file (no \\x7fELF magic)', `pass a compiled BPF object (.o); ${HINT_COMPILE}`);
+  }
+  if (bytes.length < 64) throw new ElfError(`truncated ELF header (${bytes.length} of 64 bytes)`, 'the file is incomplete; rebuild it');
+  const cls = bytes[4];
+  if (cls === 1) {
+    throw new ElfError('object is 32-bit ELF (ELFCLASS32); BPF objects are ELF64', `compile with clang -target bpf (${HINT_COMPILE})`);
+  }
+  if (cls !== 2) throw new ElfError(`unknown ELF class ${cls ?? '?'}`, 'the file is corrupt or not an object file');
+  const data = bytes[5];
+  if (data !== 1 && data !== 2) throw new ElfError(`unknown ELF byte order ${data ?? '?'}`, 'the file is corrupt');
+  const r = new Reader(bytes, data === 1);
+  const shoff = r.u64(40);
+  const shentsize = r.u16(58);
+  let shnum = r.u16(60);
+  let shstrndx = r.u16(62);
+
+  if (shoff === 0) throw new ElfError('ELF file has no section header table', 'rebuild the object; a linked/stripped file cannot be used');
+  if (shentsize !== 64) throw new ElfError(`bad section header size ${shentsize} (expected 64)`, 'the file is corrupt');
+  if (shoff + 64 > bytes.length) throw new ElfError('truncated at section header 0', 'the file is incomplete; rebuild it');
+  // Extended numbering: the real count/index live in section 0.
+  if (shnum === 0) shnum = r.u64(shoff + 32);
+  if (shstrndx === SHN_XINDEX) shstrndx = r.u32(shoff + 40);
+  if (shnum > (bytes.length - shoff) / 64) {
+    const fit = Math.floor((bytes.length - shoff) / 64);
+    throw new ElfError(`truncated at section header ${fit} (header claims ${shnum} sections)`, 'the file is incomplete or corrupt; rebuild it');
+  }
+  return { r, type: r.u16(16), machine: r.u16(18), shoff, shnum, shstrndx };
+}
+
+/** Every section header with its name and a view of its bytes; a section running past the end of the file is an error. */
+function readSections(bytes: Uint8Array, h: ElfHeader): ElfSection[] {
+  const { r, shoff, shnum, shstrndx } = h;
+  const raw: Array<Omit<ElfSection, 'name' | 'data'> & { nameOff: number }> = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = shoff + i * 64;
+    const s = {
+      index: i,
+      nameOff: r.u32(at),
+      type: r.u32(at + 4),
+      flags: r.u64(at + 8),
+      offset: r.u64(at + 24),
+      size: r.u64(at + 32),
+      link: r.u32(at + 40),
+      info: r.u32(at + 44),
+      addralign: r.u64(at + 48),
+      entsize: r.u64(at + 56),
+    };
+    if (i > 0 && s.type !== SHT_NOBITS && s.type !== SHT_NULL && (s.offset > bytes.length || s.size > bytes.length - s.offset)) {
+      throw new ElfError(`truncated at section ${i}: its ${s.size} bytes at offset ${s.offset} run past the end of the file (${bytes.length} bytes)`, 'the file is incomplete or corrupt; rebuild it');
+    }
+    raw.push(s);
+  }
+  const dataOf = (s: { index: number; type: number; offset: number; size: number }): Uint8Array =>
+    s.index === 0 || s.type === SHT_NOBITS || s.type === SHT_NULL ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size);
+
+  const strtabRaw = shstrndx < raw.length ? raw[shstrndx] : undefined;
+  if (!strtabRaw && shnum > 0) throw new ElfError(`section name table index ${shstrndx} is out of range (${shnum} sections)`, 'the file is corrupt');
+  const shstr = strtabRaw ? dataOf(strtabRaw) : new Uint8Array(0);
+  return raw.map((s) => ({
+    index: s.index,
+    name: readCString(shstr, s.nameOff),
+    type: s.type,
+    flags: s.flags,
+    offset: s.offset,
+    size: s.size,
+    link: s.link,
+    info: s.info,
+    addralign: s.addralign,
+    entsize: s.entsize,
+    data: dataOf(s),
+  }));
+}
+
+/** The entries of one SHT_REL/SHT_RELA section. */
+function readRelocations(rel: ElfSection, le: boolean): ElfRelocation[] {
+  if (rel.type !== SHT_REL && rel.type !== SHT_RELA) throw new ElfError(`section ${rel.name} is not a relocation section`);
+  const isRela = rel.type === SHT_RELA;
+  const ent = isRela ? 24 : 16;
+  // data.length, not size: section 0 and NOBITS sections claim a size but have no bytes.
+  if (rel.data.length % ent !== 0) {
+    throw new ElfError(`relocation section ${rel.name || rel.index} has size ${rel.data.length}, not a multiple of ${ent}`, 'the file is corrupt');
+  }
+  const out: ElfRelocation[] = [];
+  const rr = new Reader(rel.data, le);
+  for (let off = 0; off < rel.data.length; off += ent) {
+    const info = [rr.u32(off + 8 + (le ? 0 : 4)), rr.u32(off + 8 + (le ? 4 : 0))] as const; // [lo = type, hi = symbol]
+    const reloc: ElfRelocation = { offset: rr.u64(off), symbolIndex: info[1], type: info[0] };
+    if (isRela) reloc.addend = rr.i64(off + 16);
+    out.push(reloc);
+  }
+  return out;
 }
 
 export function machineDescription(m: number): string {
