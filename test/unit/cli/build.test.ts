@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonDiagnostic } from '../../../core/diagnostics';
-import { copyFixture, lineOf, tempDir } from './helpers';
+import { copyFixture, lineOf, tempDir } from '../compile/helpers';
 
 const repo = path.resolve(__dirname, '../../..');
 const cli = path.join(repo, 'dist', 'cli.js');

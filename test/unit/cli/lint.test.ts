@@ -11,7 +11,7 @@ import type { CliIo } from '../../../cli/command';
 import { CliUsageError } from '../../../cli/command';
 import { lintCommand } from '../../../cli/commands/lint';
 import { repoRoot } from '../../support/compile';
-import { compileText, fixture, fixturesDir } from './support';
+import { compileText, fixture, fixturesDir } from '../lint/support';
 
 const run = promisify(execFile);
 
