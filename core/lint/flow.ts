@@ -8,7 +8,7 @@
 import type { Finding } from './finding';
 import { finding } from './finding';
 import type { FunctionDef, SourceModel } from '../source/sourceModel';
-import { matchClose, splitArgs, type Token } from '../source/text';
+import { matchClose, splitArgs, splitTopLevel, type Token } from '../source/text';
 
 type VarState = 'none' | 'unchecked' | 'live';
 type State = Map<string, Set<VarState>>;
@@ -127,7 +127,7 @@ class FunctionFlow {
     }
     if (text === 'for' && t[i + 1]?.text === '(') {
       const close = matchClose(t, i + 1);
-      const parts = splitTop(t, i + 2, close, ';');
+      const parts = splitTopLevel(t, i + 2, close, ';');
       const [body, after] = this.parseStmt(close + 1, limit);
       return [{ kind: 'loop', init: parts[0], cond: parts[1], step: parts[2], body, doWhile: false }, after];
     }
@@ -285,7 +285,7 @@ class FunctionFlow {
       a++;
       b--;
     }
-    const ors = splitTop(this.t, a, b, '||');
+    const ors = splitTopLevel(this.t, a, b, '||');
     if (ors.length > 1) {
       let whenTrue: State | null = null;
       let cur: State | null = st;
@@ -297,7 +297,7 @@ class FunctionFlow {
       }
       return { whenTrue, whenFalse: cur };
     }
-    const ands = splitTop(this.t, a, b, '&&');
+    const ands = splitTopLevel(this.t, a, b, '&&');
     if (ands.length > 1) {
       let whenFalse: State | null = null;
       let cur: State | null = st;
@@ -330,8 +330,8 @@ class FunctionFlow {
       a++;
       b--;
     }
-    const eq = splitTop(t, a, b, '==');
-    const ne = splitTop(t, a, b, '!=');
+    const eq = splitTopLevel(t, a, b, '==');
+    const ne = splitTopLevel(t, a, b, '!=');
     const pair = eq.length === 2 ? eq : ne.length === 2 ? ne : undefined;
     if (pair) {
       const [l, r] = pair as [[number, number], [number, number]];
@@ -558,23 +558,6 @@ function isUnaryContext(tok: Token | undefined): boolean {
   if (tok.kind === 'ident') return tok.text === 'return';
   if (tok.kind === 'number' || tok.kind === 'string' || tok.kind === 'char') return false;
   return tok.text !== ')' && tok.text !== ']';
-}
-
-function splitTop(t: readonly Token[], a: number, b: number, sep: string): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  let depth = 0;
-  let s = a;
-  for (let i = a; i < b; i++) {
-    const x = t[i]!.text;
-    if (x === '(' || x === '[' || x === '{') depth++;
-    else if (x === ')' || x === ']' || x === '}') depth--;
-    else if (x === sep && depth === 0) {
-      out.push([s, i]);
-      s = i + 1;
-    }
-  }
-  out.push([s, b]);
-  return out;
 }
 
 function clone(st: State): State {

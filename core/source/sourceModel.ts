@@ -2,7 +2,7 @@
 // macros, struct definitions (for sizeof), map definitions in `.maps`, functions and
 // the helper calls inside them. Heuristic by design, but every position is exact.
 import { evaluateNumber, type EvalContext } from './constExpr';
-import { matchClose, matchOpen, splitArgs, SourceText, type Token } from './text';
+import { matchClose, matchOpen, splitArgs, splitTopLevel, SourceText, type Token } from './text';
 
 export interface MacroDef {
   name: string;
@@ -509,20 +509,10 @@ export class SourceModel implements EvalContext {
   }
 }
 
-/** Statement ranges [start, semicolonIndex) at depth 0 between two token indexes. */
+/** Statement ranges [start, semicolonIndex) at depth 0 between two token indexes (the text after the last `;` only when there is some). */
 function splitStatements(t: readonly Token[], from: number, to: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  let depth = 0;
-  let s = from;
-  for (let i = from; i < to; i++) {
-    const x = t[i]!.text;
-    if (x === '(' || x === '[' || x === '{') depth++;
-    else if (x === ')' || x === ']' || x === '}') depth--;
-    else if (x === ';' && depth === 0) {
-      out.push([s, i]);
-      s = i + 1;
-    }
-  }
-  if (s < to) out.push([s, to]);
+  const out = splitTopLevel(t, from, to, ';');
+  const [start, end] = out[out.length - 1]!;
+  if (start >= end) out.pop();
   return out;
 }

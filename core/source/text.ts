@@ -251,20 +251,28 @@ export function matchOpen(tokens: readonly Token[], close: number): number {
   return -1;
 }
 
-/** Splits tokens[from, to) at top-level commas (nested (), [], {} are kept whole). */
-export function splitArgs(tokens: readonly Token[], from: number, to: number): Array<[number, number]> {
+/**
+ * Splits tokens[from, to) at the `separator` tokens outside (), [] and {}: the ranges
+ * between them, the last one (up to `to`) always included, even when empty.
+ */
+export function splitTopLevel(tokens: readonly Token[], from: number, to: number, separator: string): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let depth = 0;
-  let argStart = from;
+  let start = from;
   for (let i = from; i < to; i++) {
     const t = tokens[i]!.text;
     if (t === '(' || t === '[' || t === '{') depth++;
     else if (t === ')' || t === ']' || t === '}') depth--;
-    else if (t === ',' && depth === 0) {
-      out.push([argStart, i]);
-      argStart = i + 1;
+    else if (t === separator && depth === 0) {
+      out.push([start, i]);
+      start = i + 1;
     }
   }
-  if (to > from) out.push([argStart, to]);
+  out.push([start, to]);
   return out;
+}
+
+/** Splits tokens[from, to) at top-level commas (nested (), [], {} are kept whole); none for an empty range. */
+export function splitArgs(tokens: readonly Token[], from: number, to: number): Array<[number, number]> {
+  return to > from ? splitTopLevel(tokens, from, to, ',') : [];
 }
