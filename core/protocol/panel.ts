@@ -11,7 +11,7 @@
 // Requests time out (RequestTracker) so nothing hangs silently.
 // Everything that crosses is validated on arrival (parseWebviewMessage / parseHostMessage).
 import type { EventLayout } from '../decode/layout';
-import { fieldReader } from './fields';
+import { fieldReader, type Fields } from './fields';
 import type { DropCounter, RingStats } from './helper';
 
 export const PANEL_PROTOCOL_VERSION = 1;
@@ -267,12 +267,17 @@ function parseExportRequest(v: unknown): ExportRequest {
   return req;
 }
 
-/** Validates anything the webview posted. Throws PanelMessageError naming the bad field. */
-export function parseWebviewMessage(v: unknown): WebviewToHost {
+/** What every message starts with: an object with a type (named in errors, cut to 40 characters) and an id. */
+function messageHead(v: unknown): { o: Fields; type: unknown; what: string; id: number } {
   const o = obj(v, 'message');
   const type = o.type;
   const what = typeof type === 'string' ? type.slice(0, 40) : 'message';
-  const id = num(o, 'id', what);
+  return { o, type, what, id: num(o, 'id', what) };
+}
+
+/** Validates anything the webview posted. Throws PanelMessageError naming the bad field. */
+export function parseWebviewMessage(v: unknown): WebviewToHost {
+  const { o, type, what, id } = messageHead(v);
   switch (type) {
     case 'ready':
       return { type, id, protocol: num(o, 'protocol', what) };
@@ -392,10 +397,7 @@ function parseRunInfo(v: unknown): PanelRunInfo {
 
 /** Validates anything the host posted (the webview trusts nothing either). */
 export function parseHostMessage(v: unknown): HostToWebview {
-  const o = obj(v, 'message');
-  const type = o.type;
-  const what = typeof type === 'string' ? type.slice(0, 40) : 'message';
-  const id = num(o, 'id', what);
+  const { o, type, what, id } = messageHead(v);
   switch (type) {
     case 'snapshot':
       return {

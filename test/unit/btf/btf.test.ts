@@ -7,6 +7,7 @@ import { parseElf } from '../../../core/elf/elf';
 import { layoutOf } from '../../../core/btf/layout';
 import { compileFixture, repoRoot } from '../../support/compile';
 import { BtfBuilder } from './btfBuilder';
+import { thrown } from '../../support/thrown';
 
 const kindsFixture = path.join(repoRoot, 'test/fixtures/objects/kinds.bpf.c');
 let btf: Btf;
@@ -18,15 +19,6 @@ beforeAll(async () => {
   const eb = await compileFixture(kindsFixture, { name: 'kinds_eb', target: 'bpfeb' });
   btfBe = parseBtf(parseElf(eb.bytes).section('.BTF')!.data);
 });
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseBtf on a clang-compiled object', () => {
   it('finds struct record with its members and bit offsets', () => {

@@ -5,6 +5,7 @@ import { ElfError, SHF_EXECINSTR, STB_GLOBAL, STT_FUNC, parseElf } from '../../.
 import { readBpfObject } from '../../../core/elf/bpfObject';
 import { StudioError } from '../../../core/util/errors';
 import { compileFixture, repoRoot } from '../../support/compile';
+import { thrown } from '../../support/thrown';
 
 const fixture = path.join(repoRoot, 'test/fixtures/objects/maps_progs.bpf.c');
 let le: Uint8Array;
@@ -14,15 +15,6 @@ beforeAll(async () => {
   le = (await compileFixture(fixture, { name: 'maps_progs' })).bytes;
   be = (await compileFixture(fixture, { name: 'maps_progs_eb', target: 'bpfeb' })).bytes;
 });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseElf on real clang objects', () => {
   it('reads sections, symbols and relocations of a little-endian object', () => {
@@ -66,7 +58,7 @@ describe('parseElf rejects bad input with a cause and a fix', () => {
   it('a 32-bit ELF', () => {
     const b = new Uint8Array(64);
     b.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]);
-    expect((thrown(() => parseElf(b)) as Error).message).toMatch(/32-bit/);
+    expect(thrown(() => parseElf(b)).message).toMatch(/32-bit/);
   });
 
   it('names the section header where the file is cut', () => {
@@ -75,19 +67,19 @@ describe('parseElf rejects bad input with a cause and a fix', () => {
     const cut = le.slice(0, shoff + 5 * 64 + 10);
     const err = thrown(() => parseElf(cut));
     expect(err).toBeInstanceOf(ElfError);
-    expect((err as Error).message).toContain('truncated at section header 5');
+    expect(err.message).toContain('truncated at section header 5');
   });
 
   it('an x86-64 executable is not a BPF object', () => {
     const bin = new Uint8Array(fs.readFileSync('/bin/true'));
     const err = thrown(() => readBpfObject(bin, { file: '/bin/true' }));
     expect(err).toBeInstanceOf(ElfError);
-    expect((err as Error).message).toMatch(/not a BPF object \(machine 62, x86-64\); compile with clang -target bpf/);
-    expect((err as Error).message).toContain('/bin/true');
+    expect(err.message).toMatch(/not a BPF object \(machine 62, x86-64\); compile with clang -target bpf/);
+    expect(err.message).toContain('/bin/true');
   });
 
   it('a big-endian object for a little-endian target', () => {
     const err = thrown(() => readBpfObject(be, { targetEndian: 'little' }));
-    expect((err as Error).message).toContain('object is big-endian (bpfeb) but the target is little-endian; compile with -target bpf');
+    expect(err.message).toContain('object is big-endian (bpfeb) but the target is little-endian; compile with -target bpf');
   });
 });

@@ -11,6 +11,7 @@ import { readBpfObject, requireBtf } from '../../../core/elf/bpfObject';
 import { ElfError } from '../../../core/elf/elf';
 import { StudioError } from '../../../core/util/errors';
 import { makeBadObjects, type BadObjects } from './badObjects';
+import { thrown } from '../../support/thrown';
 
 async function cli(cmd: typeof lintCommand, argv: string[], cwd: string): Promise<{ code: number | string; out: string; err: string }> {
   let out = '';
@@ -24,15 +25,6 @@ async function cli(cmd: typeof lintCommand, argv: string[], cwd: string): Promis
     const s = e as StudioError;
     return { code: 'thrown', out, err: `${err}${s.message}\n  hint: ${s.hint ?? '(none)'}` };
   }
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
 }
 
 let bad: BadObjects;
