@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import { Client, utils as ssh2utils } from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ConnectConfig, ParsedKey } from 'ssh2';
 import { StudioError } from '../../util/errors';
+import type { SecretRef } from '../secrets';
+import type { LogFn } from '../types';
 import type { ResolvedHost } from './config';
 import {
   appendKnownHost,
@@ -21,12 +23,14 @@ import {
 import type { KnownHostEntry } from './knownHosts';
 import { knownHostsName } from './spec';
 
-export type LogFn = (level: 'info' | 'warn' | 'debug', msg: string) => void;
+export type { LogFn } from '../types';
 
 export interface ConnectContext {
   knownHostsPath?: string;
   confirmHostKey?: (info: { host: string; port: number; keyType: string; fingerprint: string }) => Promise<boolean>;
   getPassphrase?: (keyPath: string) => Promise<string | undefined>;
+  /** Told when a passphrase did not decrypt its key, so it is forgotten at once. */
+  secretRejected?: (ref: SecretRef) => void | Promise<void>;
   log?: LogFn;
   signal?: AbortSignal;
   readyTimeoutMs?: number;
@@ -39,7 +43,15 @@ export interface SshLink {
   client: Client;
   jumps: Client[];
   host: ResolvedHost;
+  /** SHA256 fingerprint of the host key the target presented (and we verified). */
+  hostKeyFingerprint: string;
   close(): void;
+}
+
+/** One authenticated hop and the fingerprint of the host key it presented. */
+interface Hop {
+  client: Client;
+  hostKeyFingerprint: string;
 }
 
 export const KEEPALIVE_INTERVAL_MS = 5000;
@@ -97,7 +109,8 @@ async function loadIdentity(file: string, ctx: ConnectContext, tried: AuthAttemp
     }
     parsed = ssh2utils.parseKey(data, passphrase);
     if (parsed instanceof Error) {
-      tried.push({ what: tildePath(file), outcome: 'wrong passphrase' });
+      tried.push({ what: tildePath(file), outcome: 'wrong passphrase (forgotten; you are asked again next time)' });
+      await ctx.secretRejected?.({ kind: 'key-passphrase', keyFile: file });
       return undefined;
     }
   }
@@ -207,7 +220,7 @@ function mapConnectError(err: Error & { code?: string; level?: string }, host: R
 }
 
 /** Connects one hop (over `sock` when it rides on a previous hop). */
-function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Promise<Client> {
+function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Promise<Hop> {
   const log = ctx.log ?? ((): void => undefined);
   const knownFile = ctx.knownHostsPath ?? host.userKnownHostsFiles[0] ?? path.join(os.homedir(), '.ssh', 'known_hosts');
   const readEntries = (): KnownHostEntry[] => [
@@ -219,8 +232,9 @@ function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Pro
   const preferred = knownKeyTypes(readEntries(), name).flatMap((t) => ALGOS_FOR_KEY_TYPE[t] ?? []);
   const readyTimeoutMs = ctx.readyTimeoutMs ?? 20_000;
 
-  return new Promise<Client>((resolve, reject) => {
+  return new Promise<Hop>((resolve, reject) => {
     const client = new Client();
+    let hostKeyFingerprint = '';
     const tried: AuthAttempt[] = [];
     let serverMethods: string[] | null = null;
     let fatal: StudioError | undefined;
@@ -296,6 +310,7 @@ function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Pro
         );
       },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        hostKeyFingerprint = fingerprintOfBlob(key);
         const verdict = verifyHostKey(readEntries(), name, key);
         if (verdict.status === 'known') {
           log('debug', `host key of ${name} matches ${tildePath(verdict.entry.file)} line ${verdict.entry.line}`);
@@ -326,6 +341,11 @@ function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Pro
               const added = appendKnownHost(knownFile, name, key);
               log('info', `added host key of ${name} (${info.keyType} ${info.fingerprint}) to ${tildePath(added.file)} line ${added.line}`);
             } catch (err) {
+              if (err instanceof StudioError && err.code === 'EKNOWNHOSTSNAME') {
+                fatal = err; // a name that would add patterns to known_hosts: never connect under it
+                verify(false);
+                return;
+              }
               log('warn', `accepted the host key of ${name} but could not save it to ${knownFile}: ${String(err)}`);
             }
             verify(true);
@@ -345,7 +365,7 @@ function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Pro
       ctx.signal?.removeEventListener('abort', onAbort);
       if (current) current.outcome = 'accepted';
       log('info', `connected to ${describeTarget(host)}`);
-      resolve(client);
+      resolve({ client, hostKeyFingerprint });
     });
     client.on('error', (err: Error & { level?: string }) => {
       // Agent trouble is not fatal: ssh2 moves on to the next method.
@@ -380,6 +400,7 @@ function forwardOut(client: Client, host: string, port: number): Promise<Duplex>
 /** Connects through every ProxyJump hop (each verified and authenticated) to the host. */
 export async function openSshLink(host: ResolvedHost, ctx: ConnectContext): Promise<SshLink> {
   const jumps: Client[] = [];
+  let hostKeyFingerprint = '';
   const closeAll = (): void => {
     for (const c of jumps) c.end();
   };
@@ -398,8 +419,9 @@ export async function openSshLink(host: ResolvedHost, ctx: ConnectContext): Prom
           });
         }
       }
-      const client = await connectOne(hop, ctx, sock);
-      jumps.push(client);
+      const connected = await connectOne(hop, ctx, sock);
+      jumps.push(connected.client);
+      hostKeyFingerprint = connected.hostKeyFingerprint;
     }
   } catch (err) {
     closeAll();
@@ -411,6 +433,7 @@ export async function openSshLink(host: ResolvedHost, ctx: ConnectContext): Prom
     client,
     jumps,
     host,
+    hostKeyFingerprint,
     close: (): void => {
       client.end();
       closeAll();

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSshTarget, defaultHelperBinaryFor } from '../../../core/transport/ssh/index';
+import { findHelperBinary } from '../../../core/transport/helperBinaries';
+import { connectSshTarget } from '../../../core/transport/ssh/index';
 import type { SshConnectOptions } from '../../../core/transport/ssh/index';
 import type { HelperProcess } from '../../../core/transport/types';
 import { StudioError } from '../../../core/util/errors';
@@ -16,7 +17,7 @@ import type { SshdInstance, TestUser } from '../../support/sshd';
 
 function realHelper(): string | undefined {
   try {
-    return defaultHelperBinaryFor('x86_64');
+    return findHelperBinary('x86_64');
   } catch {
     return undefined;
   }
@@ -151,7 +152,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
   });
 
   it.skipIf(!realHelper())('spawnHelper(["--version"]) runs the real helper', async () => {
-    const t = await connectSshTarget('t', { ...withKey(), helperBinaryFor: defaultHelperBinaryFor, remoteCacheDir: path.join(work, 'cache-real') });
+    const t = await connectSshTarget('t', { ...withKey(), helperBinaryFor: (arch) => findHelperBinary(arch), remoteCacheDir: path.join(work, 'cache-real') });
     const p = await t.spawnHelper(['--version']);
     const text = await readAll(p.stdout);
     expect((await p.exited).code).toBe(0);
@@ -188,9 +189,9 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
     let asked = 0;
     const t = await connectSshTarget('t', {
       ...withKey(pwUser.name),
-      getSudoPassword: (name) => {
+      getSudoPassword: (who) => {
         asked++;
-        expect(name).toBe('t');
+        expect(who).toEqual({ target: 't', user: pwUser?.name, identity: `ssh:${pwUser?.name}@127.0.0.1:${sshd.port}/${sshd.hostKeyFingerprint}` });
         return Promise.resolve(password);
       },
       log: (level, msg) => logs.push(`${level}: ${msg}`),
@@ -317,7 +318,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
 
   it('a missing helper for the remote arch names the arch and how to build it', async () => {
     const err = await connectSshTarget('t', { ...withKey(), helperBinaryFor: (arch) => path.join(work, `nothing-${arch}`) }).catch((e: unknown) => e);
-    expect((err as StudioError).code).toBe('EHELPERARCH');
+    expect((err as StudioError).code).toBe('ENOHELPER');
     expect((err as StudioError).message).toContain('x86_64');
   });
 
