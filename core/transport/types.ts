@@ -96,6 +96,7 @@ export interface RemoteProcess {
   readonly stderr: NodeJS.ReadableStream;
   /** The process id on the target, when the transport can learn it (live tests scope events to it). */
   readonly pid: Promise<number | undefined>;
+  /** Resolves once the process has exited and its stdout was read to the end (read it, or resume() it). */
   readonly exited: Promise<HelperExit>;
   /** Ends stdin, waits up to graceMs, then kills. Never throws. */
   terminate(graceMs?: number): Promise<void>;

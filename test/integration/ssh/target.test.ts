@@ -71,6 +71,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
   let sudoUser: TestUser | undefined;
   let pwUser: TestUser | undefined;
   let plainUser: TestUser | undefined;
+  let cmdUser: TestUser | undefined;
   const logs: string[] = [];
 
   beforeAll(async () => {
@@ -84,6 +85,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
     sudoUser?.remove();
     pwUser?.remove();
     plainUser?.remove();
+    cmdUser?.remove();
     await sshd?.stop();
     fs.rmSync(work, { recursive: true, force: true });
   });
@@ -172,6 +174,33 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
     expect(fs.readFileSync(`${out}.uid`, 'utf8').trim()).toBe('0');
     expect(fs.readFileSync(`${out}.eof`, 'utf8')).toBe('eof\n');
     await t.close();
+  });
+
+  it('spawnCommand runs argv as the login user (env, cwd, hostile values as data) and reports its own pid', async () => {
+    cmdUser = addTestUser('rbscmd', 'nopasswd');
+    const t = await connectSshTarget('t', { ...withKey(cmdUser.name) });
+    try {
+      const dir = path.join(work, "cmd dir $(x)");
+      fs.mkdirSync(dir, { mode: 0o777 });
+      fs.chmodSync(dir, 0o777);
+      const value = `it's "$(touch ${path.join(work, 'ENV-RAN')})"`;
+      const p = await t.spawnCommand(['sh', '-c', 'echo "$$ $(id -u) $X $(pwd)"; echo err >&2', 'sh'], { env: { X: value }, cwd: dir });
+      const [out, err] = await Promise.all([readAll(p.stdout), readAll(p.stderr)]);
+      const pid = await p.pid;
+      expect((await p.exited).code).toBe(0);
+      const uid = execFileSync('id', ['-u', cmdUser.name], { encoding: 'utf8' }).trim();
+      expect(out).toBe(`${pid} ${uid} ${value} ${dir}\n`);
+      expect(pid).toBeGreaterThan(1);
+      expect(err).toBe('err\n'); // the pid marker is taken out of stderr
+      expect(fs.existsSync(path.join(work, 'ENV-RAN'))).toBe(false);
+      await expect(t.spawnCommand(['true'], { env: { 'A B': 'x' } })).rejects.toThrow(/invalid environment variable name/);
+      const missing = await t.spawnCommand(['true'], { cwd: path.join(work, 'no-such-dir') });
+      missing.stdout.resume(); // `exited` waits for the output to be read to its end
+      expect((await missing.exited).code).toBe(127);
+      expect(await missing.pid).toBeUndefined();
+    } finally {
+      await t.close();
+    }
   });
 
   it('a sudo password is asked only when needed, never reaches the helper or the logs', async () => {
