@@ -35,7 +35,7 @@ export function helperArchOf(reported: string, target: string): HelperArch {
   const normal = name === 'arm64' ? 'aarch64' : name === 'amd64' ? 'x86_64' : name;
   if (isHelperArch(normal)) return normal;
   throw new StudioError(
-    `${target} reports architecture '${printableLine(name, 80)}' which Ringbuf Studio has no helper for (${HELPER_ARCHES.join(', ')})`,
+    `${target} reports architecture '${printableLine(name)}' which Ringbuf Studio has no helper for (${HELPER_ARCHES.join(', ')})`,
     { code: 'EHELPERARCH', hint: `Ringbuf Studio runs programs on ${HELPER_ARCHES.join(' and ')} targets; pick one of those` },
   );
 }
