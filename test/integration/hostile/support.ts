@@ -6,9 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
-// @ts-expect-error -- a plain .mjs shared with scripts/build.mjs (no types)
-import { stubOptionalNativeModules } from '../../../scripts/esbuild-stubs.mjs';
+import { bundleCli } from '../../support/cliBundle';
 import { startSshd, type SshdInstance } from '../../support/sshd';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
@@ -79,17 +77,7 @@ export async function installPackage(dir: string, arches: readonly string[] = ['
   for (const arch of arches) {
     fs.copyFileSync(path.join(repoRoot, 'helper', 'build', `ringbuf-helper-${arch}`), path.join(dir, 'dist', 'helper', `ringbuf-helper-${arch}`));
   }
-  const cli = path.join(dir, 'dist', 'cli.js');
-  await esbuild.build({
-    entryPoints: [path.join(repoRoot, 'cli', 'main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: cli,
-    external: ['*.node'],
-    plugins: [stubOptionalNativeModules as esbuild.Plugin],
-    logLevel: 'error',
-  });
+  const cli = await bundleCli(path.join(dir, 'dist', 'cli.js'));
   return cli;
 }
 

@@ -54,6 +54,16 @@ describe.skipIf(!available('sshd'))('hostile target: lying tools on the login PA
     fs.rmSync(work, { recursive: true, force: true });
   });
 
+  /** Runs `fn` while the target tells `lies`, then takes them back. */
+  async function lying(t: HostileTarget, lies: Record<string, string | Buffer>, fn: () => Promise<void>): Promise<void> {
+    for (const [name, text] of Object.entries(lies)) t.say(name, text);
+    try {
+      await fn();
+    } finally {
+      for (const name of Object.keys(lies)) t.say(name, undefined);
+    }
+  }
+
   const probe = (spec: string): Promise<TracedRun> => runTracedCli(cli, ['probe', '--target', spec], { cwd: work, env });
 
   function expectContained(run: TracedRun): void {
@@ -79,76 +89,57 @@ describe.skipIf(!available('sshd'))('hostile target: lying tools on the login PA
 
   it('an arch that climbs out of the helper directory is refused, naming the target and the value; the file it points at is never read', async () => {
     const climb = `x86_64/${'../'.repeat(12)}${secret.slice(1)}`;
-    target.say('uname-m', `${climb}\n`);
-    try {
+    await lying(target, { 'uname-m': `${climb}\n` }, async () => {
       const run = await probe('vm1');
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`vm1 reports architecture '${climb}' which Ringbuf Studio has no helper for (x86_64, aarch64)`);
       expectContained(run);
       secretNotOnTarget();
-    } finally {
-      target.say('uname-m', undefined);
-    }
+    });
   }, 120_000);
 
   it('escape sequences, control characters and bytes that are not UTF-8 are shown escaped, never sent to the terminal', async () => {
-    target.say('uname-m', Buffer.concat([Buffer.from('\x1b]0;pwned\x07\x1b[2J'), Buffer.from([0xff, 0xfe]), Buffer.from('x86_64\n')]));
-    try {
+    await lying(target, { 'uname-m': Buffer.concat([Buffer.from('\x1b]0;pwned\x07\x1b[2J'), Buffer.from([0xff, 0xfe]), Buffer.from('x86_64\n')]) }, async () => {
       const run = await probe('vm1');
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/vm1 reports architecture '\\x1b\]0;pwned\\x07\\x1b\[2J.*x86_64' which Ringbuf Studio has no helper for/);
       expectContained(run);
-    } finally {
-      target.say('uname-m', undefined);
-    }
-    target.say('uname-r', '4.19.0\x1b[31m-evil\x1b[0m\n');
-    try {
+    });
+    await lying(target, { 'uname-r': '4.19.0\x1b[31m-evil\x1b[0m\n' }, async () => {
       const run = await probe('vm1');
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('vm1 runs Linux 4.19.0\\x1b[31m-evil\\x1b[0m, which has no BPF ring buffer');
       expectContained(run);
-    } finally {
-      target.say('uname-r', undefined);
-    }
+    });
   }, 120_000);
 
   it('endless output is cut off with a clear message instead of being buffered', async () => {
-    target.say('id-u', `${'9'.repeat(3 << 20)}\n`);
-    try {
+    await lying(target, { 'id-u': `${'9'.repeat(3 << 20)}\n` }, async () => {
       const run = await probe('vm1');
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/a command on the target printed more than 1048576 bytes; refusing to read more/);
       expectContained(run);
-    } finally {
-      target.say('id-u', undefined);
-    }
+    });
   }, 120_000);
 
   it('a release that is a path is only data: no local path is built from it, and the helper reports the real kernel', async () => {
-    target.say('uname-r', '../../../../etc\n');
-    try {
+    await lying(target, { 'uname-r': '../../../../etc\n' }, async () => {
       const run = await probe('vm1');
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(new RegExp(`kernel\\s+${os.release().replace(/[.+]/g, '\\$&')}`));
       expectContained(run);
-    } finally {
-      target.say('uname-r', undefined);
-    }
+    });
   }, 120_000);
 
   it('an upload through a lying `cat` (no SFTP) fails sha256 verification with a clear message', async () => {
-    bare.say('cat', 'not the helper\n');
-    bare.say('sha256sum-file', '0'.repeat(64)); // and the cached copy never looks current
-    try {
+    // `cat` writes something else, and the cached copy never looks current.
+    await lying(bare, { cat: 'not the helper\n', 'sha256sum-file': '0'.repeat(64) }, async () => {
       const run = await probe('bare');
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/uploading the helper to bare failed verification/);
       expect(run.stderr).toMatch(/hint: .*sha256/);
       expectContained(run);
-    } finally {
-      bare.say('cat', undefined);
-      bare.say('sha256sum-file', undefined);
-    }
+    });
   }, 120_000);
 
   it('helpers planted in the working directory are never used or uploaded (trust item 10)', async () => {
@@ -163,8 +154,7 @@ describe.skipIf(!available('sshd'))('hostile target: lying tools on the login PA
       fs.mkdirSync(path.dirname(f), { recursive: true });
       fs.writeFileSync(f, `#!/bin/sh\necho PLANTED > ${path.join(work, 'planted-ran')}\n`, { mode: 0o755 });
     }
-    target.say('uname-m', 'aarch64\n');
-    try {
+    await lying(target, { 'uname-m': 'aarch64\n' }, async () => {
       const run = await runTracedCli(cli, ['probe', '--target', 'vm1'], { cwd: sub, env });
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/no ringbuf-helper-aarch64 found \(looked in .*pkg\/dist\/helper and .*pkg\/helper\/build\)/);
@@ -174,8 +164,6 @@ describe.skipIf(!available('sshd'))('hostile target: lying tools on the login PA
       const uploaded = fs.existsSync(cache) ? fs.readdirSync(cache, { recursive: true }).map(String) : [];
       expect(uploaded.filter((f) => f.endsWith('ringbuf-helper-aarch64'))).toEqual([]);
       expect(fs.existsSync(path.join(work, 'planted-ran'))).toBe(false);
-    } finally {
-      target.say('uname-m', undefined);
-    }
+    });
   }, 120_000);
 });
