@@ -56,7 +56,8 @@ const PROBE_SCRIPT = [
   'd=${2:-"$HOME/.cache/ringbuf-studio/$3"}',
   'case "$a" in arm64) a=aarch64 ;; amd64) a=x86_64 ;; esac',
   'case "$a" in x86_64|aarch64) { [ -O "$d" ] && chmod 700 -- "$d" && chmod go-w -- "$d/ringbuf-helper-$a" && sha256sum -- "$d/ringbuf-helper-$a"; } 2>/dev/null || echo none ;; *) echo none ;; esac',
-].join('\n');
+  // One line: a login shell such as csh does not accept newlines inside quotes.
+].join('; ');
 
 /** argv of the probe (see PROBE_SCRIPT). */
 export function remoteProbeArgv(token: string, cacheDir: string | undefined, version: string): string[] {
