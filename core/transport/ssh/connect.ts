@@ -23,8 +23,6 @@ import {
 import type { KnownHostEntry } from './knownHosts';
 import { knownHostsName } from './spec';
 
-export type { LogFn } from '../types';
-
 export interface ConnectContext {
   knownHostsPath?: string;
   confirmHostKey?: (info: { host: string; port: number; keyType: string; fingerprint: string }) => Promise<boolean>;
