@@ -15,7 +15,8 @@ import { FrameDecoder, encodeCommand, encodeLoad, splitRecords } from '../core/p
 import type { HelperMessage } from '../core/protocol/helper';
 import type { HelperProcess } from '../core/transport/types';
 import { startRun } from '../core/run/run';
-import { connectSshTarget, defaultHelperBinaryFor } from '../core/transport/ssh/index';
+import { findHelperBinary } from '../core/transport/helperBinaries';
+import { connectSshTarget } from '../core/transport/ssh/index';
 import type { SshConnectOptions } from '../core/transport/ssh/index';
 import { checkPrerequisite, ensureBpfMounts } from '../test/support/prereq';
 import { startSshd } from '../test/support/sshd';
@@ -141,7 +142,7 @@ export const benchmark: Benchmark = {
       if (why) throw new Error(`needs ${p}: ${why}`);
     }
     ensureBpfMounts();
-    defaultHelperBinaryFor('x86_64'); // throws with the build command when missing
+    findHelperBinary('x86_64'); // throws with the build command when missing
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-sshbench-'));
     const { generator } = buildWorkload('/usr/include');
     const object = path.join(work, 'ssh-workload.bpf.o');

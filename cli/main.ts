@@ -2,6 +2,7 @@
 import { commands } from './commands/index';
 import { CliUsageError, type CliIo } from './command';
 import { describeError } from '../core/util/errors';
+import { printable } from '../core/util/remoteText';
 
 const VERSION = process.env.RINGBUF_STUDIO_VERSION ?? '0.1.0';
 
@@ -24,7 +25,8 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const io: CliIo = {
     stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
+    // Messages carry text from targets and helpers: control characters never reach the terminal raw.
+    stderr: (t) => void process.stderr.write(printable(t, { multiline: true, maxLength: Infinity })),
     isTty: Boolean(process.stdout.isTTY),
     cwd: process.cwd(),
     signal: controller.signal,

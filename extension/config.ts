@@ -1,15 +1,10 @@
 // Typed view of the `ringbufStudio.*` settings (declared in package.json "contributes").
 import * as vscode from 'vscode';
 import { DEFAULT_MAX_BYTES } from '../core/panel/model';
+import { LOCAL_TARGET } from '../core/transport/registry';
+import { validateExtraTarget, type ExtraTarget } from '../core/transport/ssh/config';
 
-export interface SshTargetSetting {
-  name: string;
-  host: string;
-  port?: number;
-  user?: string;
-  identityFile?: string;
-  proxyJump?: string;
-}
+export type SshTargetSetting = ExtraTarget;
 
 export interface StudioConfig {
   clangPath: string | undefined;
@@ -35,10 +30,24 @@ function nonEmpty(s: string | undefined): string | undefined {
   return t ? t : undefined;
 }
 
-function isSshTarget(v: unknown): v is SshTargetSetting {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return typeof o.name === 'string' && typeof o.host === 'string';
+/** Valid entries only, checked as the CLI checks a target spec; each refusal is reported once through `onInvalid`. */
+function validTargets(raw: unknown[], onInvalid: (message: string) => void): SshTargetSetting[] {
+  const out: SshTargetSetting[] = [];
+  for (const entry of raw) {
+    try {
+      out.push(validateExtraTarget(entry));
+    } catch (err) {
+      onInvalid(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return out;
+}
+
+const reportedInvalid = new Set<string>();
+function warnInvalidTarget(message: string): void {
+  if (reportedInvalid.has(message)) return;
+  reportedInvalid.add(message);
+  void vscode.window.showWarningMessage(`Ringbuf Studio ignores a target: ${message}`);
 }
 
 export function readConfig(scope?: vscode.ConfigurationScope): StudioConfig {
@@ -51,8 +60,8 @@ export function readConfig(scope?: vscode.ConfigurationScope): StudioConfig {
   return {
     clangPath: nonEmpty(c.get<string>('clangPath')),
     helperPath: nonEmpty(c.get<string>('helperPath')),
-    defaultTarget: nonEmpty(c.get<string>('defaultTarget')) ?? 'local',
-    targets: (c.get<unknown[]>('targets') ?? []).filter(isSshTarget),
+    defaultTarget: nonEmpty(c.get<string>('defaultTarget')) ?? LOCAL_TARGET,
+    targets: validTargets(c.get<unknown[]>('targets') ?? [], warnInvalidTarget),
     pageSize: typeof pageSize === 'number' && pageSize > 0 ? pageSize : undefined,
     lintOnType: c.get<boolean>('lintOnType') ?? true,
     buildOnSave: c.get<boolean>('buildOnSave') ?? true,

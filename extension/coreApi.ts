@@ -3,16 +3,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { compileBpf } from '../core/compile/build';
-import { ensureVmlinuxHeader } from '../core/compile/vmlinux';
+import { targetVmlinuxHeader } from '../core/compile/vmlinux';
 import { compileDecoder, formatValue, type EventDecoder } from '../core/decode/decode';
 import type { Stats } from '../core/protocol/helper';
 import { RunError, startRun as startCoreRun, type RunHandle } from '../core/run';
-import { fetchVmlinuxHeader, probeTarget as probeWithHelper } from '../core/session/oneShot';
+import { probeTarget as probeWithHelper } from '../core/session/oneShot';
 import { connectTarget, type ConnectTargetOptions } from '../core/transport/registry';
 import type { Diagnostic } from '../core/diagnostics';
 import { lintFile, lintSource } from '../core/lint';
 import type { RecordBatch } from '../core/session/types';
-import { listSshHosts as listSshConfigHosts } from '../core/transport/ssh/config';
+import type { SecretCallbacks } from '../core/transport/secrets';
+import { listSshHosts as listSshConfigHosts, type ExtraTarget } from '../core/transport/ssh/config';
 import { listTemplates as listCoreTemplates, scaffoldTemplate as scaffoldCoreTemplate } from '../core/templates';
 import { StudioError } from '../core/util/errors';
 
@@ -65,10 +66,8 @@ export interface SshHost {
 }
 
 /** Asked while connecting to an SSH target; every answer comes from a VS Code prompt. */
-export interface ConnectCallbacks {
+export interface ConnectCallbacks extends SecretCallbacks {
   confirmHostKey(info: { host: string; port: number; fingerprint: string; keyType: string }): Promise<boolean>;
-  getPassphrase(keyFile: string): Promise<string | undefined>;
-  getSudoPassword(target: string): Promise<string | undefined>;
 }
 
 export interface RingStats {
@@ -173,21 +172,16 @@ export async function build(opts: { file: string; clangPath: string | undefined;
   return { ok: r.ok, diagnostics: r.diagnostics, objectPath: r.objectPath, object: r.object };
 }
 
-/** Writes vmlinux.h for the target's kernel (cached by kernel release + BTF hash) to outFile. */
+/** Writes vmlinux.h for the target's kernel (from the cache core keeps per target) to outFile. */
 export async function generateVmlinuxHeader(req: TargetRequest & { outFile: string }): Promise<string> {
-  if (req.target === 'local') {
-    const header = await ensureVmlinuxHeader();
+  const conn = await connectTarget(req.target, connectOptions(req.callbacks, req));
+  try {
+    const header = await targetVmlinuxHeader(conn, { signal: req.signal });
     req.signal.throwIfAborted();
     await fs.copyFile(path.join(header.dir, 'vmlinux.h'), req.outFile);
     return req.outFile;
-  }
-  const conn = await connectTarget(req.target, connectOptions(req.callbacks, req));
-  try {
-    const text = await fetchVmlinuxHeader(conn, { signal: req.signal });
-    await fs.writeFile(req.outFile, text);
-    return req.outFile;
   } finally {
-    await conn.close().catch(() => undefined);
+    await conn.close().catch(() => undefined); // the header is written; a failing disconnect changes nothing
   }
 }
 
@@ -195,22 +189,16 @@ function connectOptions(callbacks: ConnectCallbacks, extras: { helperPath?: stri
   return {
     confirmHostKey: (info) => callbacks.confirmHostKey(info),
     getPassphrase: (key) => callbacks.getPassphrase(key),
-    getSudoPassword: (target) => callbacks.getSudoPassword(target),
+    getSudoPassword: (who) => callbacks.getSudoPassword(who),
+    secretRejected: (ref) => callbacks.secretRejected(ref),
     ...(extras.extraTargets?.length ? { extraTargets: extras.extraTargets } : {}),
     ...(extras.signal ? { signal: extras.signal } : {}),
     ...(extras.log ? { log: extras.log } : {}),
-    local: extras.helperPath ? { helperPath: extras.helperPath } : {},
+    ...(extras.helperPath ? { helperPath: extras.helperPath } : {}),
   };
 }
 
-export interface ExtraTargetSetting {
-  name: string;
-  host: string;
-  port?: number;
-  user?: string;
-  identityFile?: string;
-  proxyJump?: string;
-}
+export type ExtraTargetSetting = ExtraTarget;
 
 export interface TargetRequest {
   target: string;

@@ -13,6 +13,7 @@ import { sshPrompts } from './sshPrompts';
 import { StatusIndicator } from './status';
 import { Targets } from './targets';
 import { VerifierLog, verifierLogScheme } from './verifierLog';
+import { LOCAL_TARGET } from '../core/transport/registry';
 
 export function activate(context: vscode.ExtensionContext): void {
   const own = <T extends vscode.Disposable>(d: T): T => {
@@ -58,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): void {
       await authoring.build(doc);
     }
   });
-  command('runLocal', () => runs.run(['local']));
+  command('runLocal', () => runs.run([LOCAL_TARGET]));
   command('runOnTarget', async (target?: unknown) => {
     const name = typeof target === 'string' ? target : await targets.pick('Run on which target?');
     if (name) await runs.run([name]);

@@ -1,10 +1,14 @@
 // What SSH asks the user: host key fingerprints (modal), key passphrases and sudo
-// passwords (password input boxes). Secrets are kept ONLY in SecretStorage.
+// passwords (password input boxes). Secrets are kept ONLY in SecretStorage, keyed and
+// forgotten by core/transport/secrets.ts (by user@host:port + host key; dropped when
+// rejected).
 import * as vscode from 'vscode';
+import { rememberedSecrets } from '../core/transport/secrets';
 import type { ConnectCallbacks } from './coreApi';
 import type { Log } from './log';
 
 export function sshPrompts(secrets: vscode.SecretStorage, log: Log): ConnectCallbacks {
+  const remembered = rememberedSecrets(secrets, (_ref, prompt) => vscode.window.showInputBox({ prompt, password: true, ignoreFocusOut: true }));
   return {
     async confirmHostKey({ host, fingerprint, keyType }) {
       const accept = 'Trust and Connect';
@@ -16,24 +20,11 @@ export function sshPrompts(secrets: vscode.SecretStorage, log: Log): ConnectCall
       log.info(`host key for ${host} (${fingerprint}): ${choice === accept ? 'accepted' : 'rejected'}`);
       return choice === accept;
     },
-    async getPassphrase(keyFile) {
-      return secretOrAsk(secrets, `passphrase:${keyFile}`, `Passphrase for ${keyFile}`);
-    },
-    async getSudoPassword(target) {
-      return secretOrAsk(secrets, `sudo:${target}`, `sudo password on ${target}`);
+    getPassphrase: remembered.getPassphrase,
+    getSudoPassword: remembered.getSudoPassword,
+    async secretRejected(ref) {
+      log.info(ref.kind === 'sudo-password' ? `sudo rejected the stored password for ${ref.prompt.user} on ${ref.prompt.target}: forgotten` : `the passphrase for ${ref.keyFile} was wrong: forgotten`);
+      await remembered.secretRejected(ref);
     },
   };
-}
-
-async function secretOrAsk(secrets: vscode.SecretStorage, key: string, prompt: string): Promise<string | undefined> {
-  const stored = await secrets.get(`ringbufStudio.${key}`);
-  if (stored !== undefined) return stored;
-  const value = await vscode.window.showInputBox({ prompt, password: true, ignoreFocusOut: true });
-  if (value !== undefined) await secrets.store(`ringbufStudio.${key}`, value);
-  return value;
-}
-
-/** Forgets a stored secret after it was rejected, so the next attempt asks again. */
-export async function forgetSecret(secrets: vscode.SecretStorage, key: string): Promise<void> {
-  await secrets.delete(`ringbufStudio.${key}`);
 }

@@ -1,6 +1,7 @@
 // The health of the native side at a glance: target + state, with a tooltip that
 // says what to do. Clicking it opens what matters in that state.
 import * as vscode from 'vscode';
+import { LOCAL_TARGET } from '../core/transport/registry';
 
 export type Health =
   | { state: 'idle' }
@@ -17,7 +18,7 @@ export function formatRate(n: number): string {
 
 export class StatusIndicator implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
-  private target = 'local';
+  private target = LOCAL_TARGET;
   private health: Health = { state: 'idle' };
 
   constructor() {

@@ -6,6 +6,7 @@ import { readConfig } from './config';
 import type { Log } from './log';
 import { isAbort, withCancellableProgress } from './progress';
 import type { StatusIndicator } from './status';
+import { LOCAL_TARGET } from '../core/transport/registry';
 
 export const defaultPageSize = 4096;
 
@@ -26,7 +27,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   /** Fires with the target name when the selected target or its facts change. */
   readonly onDidChangeSelection = this.selectionChanged.event;
   private readonly probes = new Map<string, ProbeState>();
-  private entries: TargetEntry[] = [{ name: 'local', detail: 'this machine', origin: 'local' }];
+  private entries: TargetEntry[] = [{ name: LOCAL_TARGET, detail: 'this machine', origin: 'local' }];
   private selectedName: string;
   private readonly view: vscode.TreeView<Node>;
   private readonly disposables: vscode.Disposable[] = [];
@@ -69,7 +70,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   }
 
   async refresh(): Promise<void> {
-    const list: TargetEntry[] = [{ name: 'local', detail: 'this machine', origin: 'local' }];
+    const list: TargetEntry[] = [{ name: LOCAL_TARGET, detail: 'this machine', origin: 'local' }];
     try {
       for (const h of await core.listSshHosts()) list.push({ name: h.name, detail: h.detail, origin: 'ssh-config' });
     } catch (err) {

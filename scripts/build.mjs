@@ -5,6 +5,7 @@ import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stubOptionalNativeModules } from './esbuild-stubs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -48,7 +49,8 @@ const entries = [
     outfile: 'dist/extension.js',
     platform: 'node',
     format: 'cjs',
-    external: ['vscode', 'cpu-features', '*.node'],
+    external: ['vscode', '*.node'],
+    plugins: [stubOptionalNativeModules],
   },
   {
     ...common,
@@ -56,7 +58,8 @@ const entries = [
     outfile: 'dist/cli.js',
     platform: 'node',
     format: 'cjs',
-    external: ['cpu-features', '*.node'],
+    external: ['*.node'],
+    plugins: [stubOptionalNativeModules],
   },
   {
     ...common,

@@ -2,9 +2,9 @@
 // do — release, arch, page size, BTF, ring buffers, and which attach types work.
 import { CliUsageError, type CliCommand, type CliIo } from '../command';
 import type { Hello } from '../../core/protocol/helper';
-import { kernelProblem } from '../../core/run/run';
+import { kernelProblem } from '../../core/util/kernel';
 import { probeTarget } from '../../core/session/oneShot';
-import { connectTarget } from '../../core/transport/registry';
+import { connectTarget, LOCAL_TARGET } from '../../core/transport/registry';
 import { describeError } from '../../core/util/errors';
 import { argReader, oneOf } from '../args';
 import { cliConnectOptions, takeTargetArg, type TargetArgs } from './run';
@@ -38,7 +38,7 @@ export interface ProbeReport {
 }
 
 export function probeReport(target: string, h: Hello): ProbeReport {
-  const problem = kernelProblem(h, target)?.message ?? (h.btf ? undefined : 'no kernel BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load');
+  const problem = kernelProblem({ kernel: h.kernel, ringbuf: h.ringbuf, btf: h.btf }, target)?.message;
   return {
     target,
     kernelRelease: h.kernel,
@@ -92,7 +92,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
     throw new CliUsageError(`unknown argument ${a.raw}`);
   }
-  if (!args.targets.length) args.targets.push('local');
+  if (!args.targets.length) args.targets.push(LOCAL_TARGET);
   const reports: ProbeReport[] = [];
   let failed = false;
   for (const spec of args.targets) {

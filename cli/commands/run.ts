@@ -15,7 +15,7 @@ import { parseOverride } from '../../core/run/overrides';
 import { RunError, startRun, type RunEnd } from '../../core/run/run';
 import { verifierLogExcerpt } from '../../core/verifier/diagnostics';
 import type { RecordBatch } from '../../core/session/types';
-import type { ConnectTargetOptions } from '../../core/transport/registry';
+import { LOCAL_TARGET, type ConnectTargetOptions } from '../../core/transport/registry';
 import { describeError, StudioError } from '../../core/util/errors';
 
 const usage = `usage: ringbuf-studio run <file.bpf.c|file.o> [options]
@@ -132,7 +132,7 @@ function parseArgs(argv: string[]): RunArgs {
     }
   }
   if (!out.file) throw new CliUsageError('no program given (a .bpf.c or .o file)');
-  if (out.targets.length === 0) out.targets.push('local');
+  if (out.targets.length === 0) out.targets.push(LOCAL_TARGET);
   return out;
 }
 
@@ -140,7 +140,7 @@ function parseArgs(argv: string[]): RunArgs {
 export function cliConnectOptions(args: TargetArgs, io: CliIo): ConnectTargetOptions {
   return {
     signal: io.signal,
-    local: args.helperPath ? { helperPath: args.helperPath } : {},
+    ...(args.helperPath ? { helperPath: args.helperPath } : {}),
     confirmHostKey: (info) => {
       if (args.acceptNewHostKey) {
         io.stderr(`ringbuf-studio: trusting new ${info.keyType} host key for ${info.host}:${info.port} (${info.fingerprint}); saved to known_hosts\n`);

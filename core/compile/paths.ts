@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findOwnPackageRoot } from '../util/packageRoot';
 
 export type BpfArch = 'x86' | 'arm64' | 's390' | 'powerpc' | 'riscv';
 
@@ -36,39 +37,13 @@ export function hostBpfArch(): BpfArch {
   return bpfArchOf(process.arch) ?? 'x86';
 }
 
-let cachedRoot: string | undefined;
-
 /**
- * The folder holding Ringbuf Studio's package.json, found by walking up from this
- * module: `dist/` in the bundles, `core/compile/` when run from source (tests).
- * RINGBUF_STUDIO_ROOT overrides it.
+ * The folder holding Ringbuf Studio's package.json (core/util/packageRoot.ts: found from
+ * this module's own location, never the working directory). Bundled without a
+ * package.json next to it: the bundle's parent (dist/<bundle>.js).
  */
 export function packageRoot(): string {
-  const fromEnv = process.env.RINGBUF_STUDIO_ROOT;
-  if (fromEnv) return path.resolve(fromEnv);
-  if (cachedRoot) return cachedRoot;
-  let dir = moduleDir();
-  for (let i = 0; i < 6; i++) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      try {
-        const name = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: unknown }).name;
-        if (name === 'ringbuf-studio') return (cachedRoot = dir);
-      } catch {
-        // not ours (or unreadable): keep walking up
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  // Bundled without a package.json next to it: assume dist/<bundle>.js.
-  return (cachedRoot = path.resolve(moduleDir(), '..'));
-}
-
-function moduleDir(): string {
-  // esbuild's CJS bundles and vitest both provide __dirname.
-  return typeof __dirname === 'string' ? __dirname : process.cwd();
+  return findOwnPackageRoot() ?? path.resolve(__dirname, '..');
 }
 
 /** ~/.cache/ringbuf-studio (XDG_CACHE_HOME respected; RINGBUF_STUDIO_CACHE overrides). */

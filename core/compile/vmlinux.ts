@@ -1,12 +1,22 @@
-// vmlinux.h for CO-RE programs, generated from a kernel's BTF and cached by kernel
-// release + sha256 of the BTF blob (a rebuilt kernel with the same release gets a
-// new header). Default source: the local /sys/kernel/btf/vmlinux; a remote target
-// passes its own generator, release and hash.
+// vmlinux.h for CO-RE programs, generated from a kernel's BTF and cached in two
+// separate namespaces under ~/.cache/ringbuf-studio/vmlinux:
+//   local/<release>-<btf sha256>          this machine's kernel (BTF hashed here, trusted);
+//   targets/<identity hash>/<sha256 of the header text>/vmlinux.h
+//                                         a remote target's, keyed by what we received and
+//                                         by who sent it (TargetConnection.identity).
+// A remote target's connect probe reports its BTF hash; targets/<id>/btf/<hash> records
+// which header a fetch from THAT target returned, so a warm run fetches nothing, while
+// a target's report can never select a header fetched from another target or the local
+// kernel. One function, targetVmlinuxHeader(connection), serves run, CLI and extension.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fetchVmlinuxHeader } from '../session/oneShot';
+import { findHelperBinary, hostHelperArch } from '../transport/helperBinaries';
+import type { TargetConnection } from '../transport/types';
 import { StudioError } from '../util/errors';
+import { containedPath } from '../util/paths';
 import { findOnPath } from '../util/which';
 import { execCapture } from './exec';
 import { cacheRoot, packageRoot, writeFileAtomic } from './paths';
@@ -16,13 +26,13 @@ export const DEFAULT_BTF_PATH = '/sys/kernel/btf/vmlinux';
 export interface VmlinuxHeaderOptions {
   /** Default /sys/kernel/btf/vmlinux. */
   btfPath?: string;
-  /** Default ~/.cache/ringbuf-studio/vmlinux. */
+  /** Default ~/.cache/ringbuf-studio/vmlinux (this machine's headers go to its `local/`). */
   cacheDir?: string;
   /** Produces the header text; default: `bpftool btf dump file … format c`, else `ringbuf-helper vmlinux-h`. */
   generate?: (btfPath: string) => Promise<string>;
   /** Release of the kernel the BTF belongs to (default: this host's `uname -r`). */
   kernelRelease?: string;
-  /** sha256 (hex) of the BTF blob when it is not readable here (a remote target). */
+  /** sha256 (hex) of the BTF blob, when the caller already has it (default: hashed here). */
   btfHash?: string;
 }
 
@@ -30,6 +40,7 @@ export interface VmlinuxHeader {
   /** Directory containing vmlinux.h (pass as -I). */
   dir: string;
   kernelRelease: string;
+  /** Local: sha256 of the BTF blob. Remote: sha256 of the header text received. */
   btfHash: string;
   cached: boolean;
 }
@@ -41,12 +52,13 @@ export function defaultVmlinuxCacheDir(): string {
   return path.join(cacheRoot(), 'vmlinux');
 }
 
+/** This machine's vmlinux.h (from its own BTF file), in the cache's `local/` namespace. */
 export async function ensureVmlinuxHeader(opts: VmlinuxHeaderOptions = {}): Promise<VmlinuxHeader> {
   const btfPath = opts.btfPath ?? DEFAULT_BTF_PATH;
   const kernelRelease = opts.kernelRelease ?? os.release();
   const btfHash = opts.btfHash ?? (await hashBtf(btfPath));
   const cacheDir = opts.cacheDir ?? defaultVmlinuxCacheDir();
-  const dir = path.join(cacheDir, `${safeName(kernelRelease)}-${btfHash.slice(0, 16)}`);
+  const dir = containedPath(path.join(cacheDir, 'local'), `${safeName(kernelRelease)}-${btfHash.slice(0, 16)}`);
   const header = path.join(dir, 'vmlinux.h');
   if (fs.existsSync(header)) return { dir, kernelRelease, btfHash, cached: true };
 
@@ -54,19 +66,82 @@ export async function ensureVmlinuxHeader(opts: VmlinuxHeaderOptions = {}): Prom
   if (!p) {
     p = (async (): Promise<VmlinuxHeader> => {
       const text = await (opts.generate ?? generateVmlinuxHeaderText)(btfPath);
-      if (!/struct\s+task_struct\s*\{/.test(text) && !/__VMLINUX_H__/.test(text)) {
-        throw new StudioError(`the generated vmlinux.h for ${kernelRelease} does not look like a kernel header`, {
-          hint: 'check that the BTF file is a kernel BTF (e.g. /sys/kernel/btf/vmlinux)',
-          detail: text.slice(0, 2000),
-          code: 'EVMLINUX',
-        });
-      }
+      requireKernelHeader(text, kernelRelease);
       await writeFileAtomic(header, text);
       return { dir, kernelRelease, btfHash, cached: false };
     })();
-    inFlight.set(header, p);
-    // callers get the failure through `p`; this derived promise only clears the slot
-    void p.finally(() => inFlight.delete(header)).catch(() => undefined);
+    inFlightOnce(header, p);
+  }
+  return p;
+}
+
+function requireKernelHeader(text: string, what: string): void {
+  if (!/struct\s+task_struct\s*\{/.test(text) && !/__VMLINUX_H__/.test(text)) {
+    throw new StudioError(`the generated vmlinux.h for ${what} does not look like a kernel header`, {
+      hint: 'check that the BTF file is a kernel BTF (e.g. /sys/kernel/btf/vmlinux)',
+      detail: text.slice(0, 2000),
+      code: 'EVMLINUX',
+    });
+  }
+}
+
+/** Shares one generation among concurrent callers for the same key. */
+function inFlightOnce(key: string, p: Promise<VmlinuxHeader>): void {
+  inFlight.set(key, p);
+  void p.finally(() => inFlight.delete(key)).catch(() => undefined); // the caller awaits p itself
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function sha256(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+/** The cache namespace of one target: a hash of its identity (never its user-chosen name). */
+export function targetVmlinuxNamespace(identity: string, cacheDir = defaultVmlinuxCacheDir()): string {
+  return containedPath(path.join(cacheDir, 'targets'), sha256(identity).slice(0, 32));
+}
+
+/** The header a fetch from this target returned when it reported `btfHash`, if we have it. */
+function recordedHeader(ns: string, btfHash: string): string | undefined {
+  let content: string;
+  try {
+    content = fs.readFileSync(containedPath(path.join(ns, 'btf'), btfHash), 'utf8').trim();
+  } catch {
+    return undefined; // never fetched for this BTF: fetch it
+  }
+  if (!SHA256.test(content)) return undefined;
+  const dir = containedPath(ns, content);
+  return fs.existsSync(path.join(dir, 'vmlinux.h')) ? content : undefined;
+}
+
+/**
+ * The vmlinux.h to build against for a target: this machine's for a target sharing the
+ * host kernel, otherwise the target's own, fetched through its helper (`vmlinux-h`) and
+ * cached in its identity's namespace (see the top of this file).
+ */
+export async function targetVmlinuxHeader(target: TargetConnection, opts: { signal?: AbortSignal; cacheDir?: string } = {}): Promise<VmlinuxHeader> {
+  if (target.capabilities.sharesHostKernel) return ensureVmlinuxHeader(opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
+  const ns = targetVmlinuxNamespace(target.identity, opts.cacheDir);
+  const kernelRelease = target.info?.kernel ?? 'unknown';
+  const reported = target.info?.btfSha256 && SHA256.test(target.info.btfSha256) ? target.info.btfSha256 : undefined;
+  const known = reported ? recordedHeader(ns, reported) : undefined;
+  if (known) return { dir: containedPath(ns, known), kernelRelease, btfHash: known, cached: true };
+
+  const key = `${ns}\0${reported ?? ''}`;
+  let p = inFlight.get(key);
+  if (!p) {
+    p = (async (): Promise<VmlinuxHeader> => {
+      const text = await fetchVmlinuxHeader(target, opts.signal ? { signal: opts.signal } : {});
+      requireKernelHeader(text, `${target.name} (Linux ${kernelRelease})`);
+      const content = sha256(text);
+      const dir = containedPath(ns, content);
+      const cached = fs.existsSync(path.join(dir, 'vmlinux.h'));
+      if (!cached) await writeFileAtomic(path.join(dir, 'vmlinux.h'), text);
+      if (reported) await writeFileAtomic(containedPath(path.join(ns, 'btf'), reported), `${content}\n`);
+      return { dir, kernelRelease, btfHash: content, cached };
+    })();
+    inFlightOnce(key, p);
   }
   return p;
 }
@@ -118,15 +193,13 @@ export async function generateVmlinuxHeaderText(btfPath: string): Promise<string
   });
 }
 
-/** The local helper binary for this host's arch, from a build (helper/build) or a package (dist/helper). */
-export function helperBinary(): string | undefined {
-  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  const root = packageRoot();
-  const candidates = [
-    path.join(root, 'dist', 'helper', `ringbuf-helper-${arch}`),
-    path.join(root, 'helper', 'build', `ringbuf-helper-${arch}`),
-  ];
-  return candidates.find((c) => fs.existsSync(c));
+/** This machine's helper binary (core/transport/helperBinaries.ts), or undefined when there is none. */
+function helperBinary(): string | undefined {
+  try {
+    return findHelperBinary(hostHelperArch());
+  } catch {
+    return undefined; // the caller reports that neither bpftool nor the helper could generate it
+  }
 }
 
 /** dist/include (holds bpf/bpf_helpers.h …), copied from libbpf-dev by `npm run build`. */

@@ -89,16 +89,8 @@ export function recordSizeFindings(
   ];
 }
 
-/** Parses "5.4.0-150-generic" → [5, 4]. */
-export function parseKernelRelease(release: string | undefined): [number, number] | undefined {
-  const m = release ? /^(\d+)\.(\d+)/.exec(release) : null;
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
-}
-
-export function kernelBefore(release: string | undefined, major: number, minor: number): boolean {
-  const v = parseKernelRelease(release);
-  return v !== undefined && (v[0] < major || (v[0] === major && v[1] < minor));
-}
+// One kernel release parser for lint, connect and run.
+export { kernelBefore } from '../util/kernel';
 
 export function oldKernelMapFinding(mapName: string, release: string, range: SourceRange, file: string): Finding {
   return finding('RB012', file, range,

@@ -3,12 +3,11 @@
 //   kernel → validate overrides → LOAD → resolve event layouts → START → stream,
 // until count/duration/abort/stop, detaching everything. Batches from every target
 // merge into one stream; each carries its `host`.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { compileBpf } from '../compile/build';
 import { bpfArchOf } from '../compile/paths';
-import { ensureVmlinuxHeader, type VmlinuxHeader } from '../compile/vmlinux';
+import { targetVmlinuxHeader } from '../compile/vmlinux';
 import type { EventLayout } from '../decode/layout';
 import { inferEventTypesFromSource, resolveEventLayouts } from '../decode/eventTypes';
 import type { Diagnostic } from '../diagnostics';
@@ -16,11 +15,11 @@ import { readBpfObject, requireBtf, type BpfObjectInfo } from '../elf/bpfObject'
 import { lintFile } from '../lint/index';
 import type { Hello, Loaded, LogLevel, Stats } from '../protocol/helper';
 import { HelperSession, LoadError, type SessionClosed } from '../session/helperSession';
-import { fetchVmlinuxHeader } from '../session/oneShot';
 import type { TargetConnection } from '../transport/types';
 import type { RecordBatch } from '../session/types';
-import { connectTarget, type ConnectTargetOptions } from '../transport/registry';
+import { connectTarget, LOCAL_TARGET, type ConnectTargetOptions } from '../transport/registry';
 import { StudioError, messageOf, wrapError } from '../util/errors';
+import { kernelProblem } from '../util/kernel';
 import { validateOverrides } from './overrides';
 import { attachDiagnostic, type SourceContext } from '../verifier/diagnostics';
 
@@ -152,21 +151,6 @@ class Emitter<T extends (...args: never[]) => void> {
   }
 }
 
-const MIN_KERNEL: [number, number] = [5, 8];
-
-/** Why ringbuf programs cannot run on this target (kernel < 5.8, no ringbuf, no BTF), if they cannot. */
-export function kernelProblem(hello: Hello, target: string): StudioError | undefined {
-  const m = /^(\d+)\.(\d+)/.exec(hello.kernel);
-  const old = m ? Number(m[1]) < MIN_KERNEL[0] || (Number(m[1]) === MIN_KERNEL[0] && Number(m[2]) < MIN_KERNEL[1]) : false;
-  if (old || !hello.ringbuf) {
-    return new StudioError(`${target} runs Linux ${hello.kernel}, which has no BPF ring buffer (BPF_MAP_TYPE_RINGBUF needs kernel 5.8 or newer)`, {
-      code: 'EKERNELOLD',
-      hint: 'run on a newer kernel (Ubuntu 22.04 ships 5.15, Debian 12 ships 6.1), or use a perf event array there',
-    });
-  }
-  return undefined;
-}
-
 function isObjectFile(file: string): boolean {
   return /\.o$/.test(file);
 }
@@ -179,28 +163,6 @@ function sourceForObject(objFile: string, obj: BpfObjectInfo): string | undefine
     objFile.replace(/\.o$/, '.c'),
   ];
   return candidates.find((c) => fs.existsSync(c));
-}
-
-/**
- * The target's vmlinux.h in the local cache. When the connect probe reported the
- * target's BTF sha256, the cache is keyed by (kernel release, BTF hash) and a warm
- * run fetches nothing; a rebuilt kernel (new BTF hash) fetches again. Without the
- * hash the header is always fetched and keyed by its own text.
- */
-export async function targetVmlinuxHeader(
-  target: TargetConnection,
-  kernelRelease: string,
-  opts: { signal?: AbortSignal; cacheDir?: string } = {},
-): Promise<VmlinuxHeader> {
-  const fetchOpts = opts.signal ? { signal: opts.signal } : {};
-  const cache = opts.cacheDir ? { cacheDir: opts.cacheDir } : {};
-  const btfHash = target.info?.btfSha256;
-  if (btfHash && /^[0-9a-f]{64}$/.test(btfHash)) {
-    return ensureVmlinuxHeader({ ...cache, kernelRelease, btfHash, generate: () => fetchVmlinuxHeader(target, fetchOpts) });
-  }
-  const text = await fetchVmlinuxHeader(target, fetchOpts);
-  const hash = crypto.createHash('sha256').update(text).digest('hex');
-  return ensureVmlinuxHeader({ ...cache, generate: () => Promise.resolve(text), kernelRelease, btfHash: hash });
 }
 
 /** Starts a run; resolves once every target streams. Rejects with RunError (with diagnostics) when it cannot start. */
@@ -228,7 +190,7 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
   if (!fs.existsSync(file)) {
     throw new RunError(`${opts.file} does not exist`, 'build', [], { code: 'ENOENT', hint: 'give a .bpf.c source or a compiled .o' });
   }
-  const specs = opts.targets && opts.targets.length ? opts.targets : ['local'];
+  const specs = opts.targets && opts.targets.length ? opts.targets : [LOCAL_TARGET];
   const names = specs.map((s) => (typeof s === 'string' ? s : s.name));
   if (new Set(names).size !== names.length) throw new RunError(`target listed twice: ${names.join(', ')}`, 'connect', [], { code: 'EUSAGE' });
   const signal = opts.signal;
@@ -245,7 +207,7 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
     const connectOpts: ConnectTargetOptions = {
       ...opts.connect,
       ...(signal ? { signal } : {}),
-      local: { ...opts.connect?.local, ...(opts.helperPath ? { helperPath: opts.helperPath } : {}) },
+      ...(opts.helperPath ? { helperPath: opts.helperPath } : {}),
     };
     const connectError = (name: string, err: unknown): RunError =>
       err instanceof RunError ? err : new RunError(names.length > 1 ? `${name}: ${messageOf(err)}` : messageOf(err), 'connect', [], errorOpts(err, name));
@@ -284,9 +246,9 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
       // (An early build never has a caller-supplied header: that callback takes the HELLO.)
       const headerDir = opts.vmlinuxHeaderDir && hello
         ? await opts.vmlinuxHeaderDir(conn, hello)
-        : conn.kind === 'local'
+        : conn.capabilities.sharesHostKernel
           ? undefined
-          : (await targetVmlinuxHeader(conn, facts.kernel, signal ? { signal } : {})).dir;
+          : (await targetVmlinuxHeader(conn, signal ? { signal } : {})).dir;
       const arch = bpfArchOf(facts.arch);
       const built = await compileBpf({
         file,
@@ -321,7 +283,7 @@ export async function startRun(opts: RunOptions): Promise<RunHandle> {
     const opened = await openedPromise;
     signal?.throwIfAborted();
     for (const t of opened) {
-      const p = kernelProblem(t.session.hello, t.name);
+      const p = kernelProblem({ kernel: t.session.hello.kernel, ringbuf: t.session.hello.ringbuf }, t.name);
       if (p) throw new RunError(p.message, 'kernel', [], { ...errorOpts(p, t.name), code: 'EKERNELOLD' });
     }
 

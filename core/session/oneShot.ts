@@ -35,7 +35,7 @@ export async function runHelperOnce(target: TargetConnection, args: readonly str
     throw new StudioError(`${target.name}: ringbuf-helper ${args.join(' ')} did not finish within ${timeoutMs / 1000} s`, { code: 'EHELPERTIMEOUT' });
   }
   await Promise.race([stdoutDone, new Promise((r) => setTimeout(r, 500).unref())]);
-  if (exit.connectionLost) throw new StudioError(`${target.name}: ${exit.connectionLost}`, { code: 'ESSHLOST', hint: 'reconnect to the target' });
+  if (exit.connectionLost) throw new StudioError(`${target.name}: ${exit.connectionLost}`, { code: 'ETARGETLOST', hint: 'reconnect to the target' });
   if (exit.code !== 0) {
     const said = stderr.trim();
     throw new StudioError(`${target.name}: ringbuf-helper ${args.join(' ')} failed (${exit.signal ?? `exit ${exit.code}`})${said ? `: ${said.split('\n').slice(-3).join(' | ')}` : ''}`, {

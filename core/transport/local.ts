@@ -1,80 +1,21 @@
 // The embedded default target: the helper runs on this machine, directly when we
 // are root, else through `sudo -n` (or `pkexec` where a graphical polkit agent can
-// ask). Binary discovery follows a fixed order (explicit → env → bundled → source
-// tree) and a `--version` handshake catches a mismatched binary before use.
+// ask). The binary comes from core/transport/helperBinaries.ts (explicit override →
+// next to the installed package) and a `--version` handshake catches a mismatched
+// binary before use.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { PROTOCOL_VERSION } from '../protocol/helper';
 import { StudioError } from '../util/errors';
 import { findOnPath } from '../util/which';
-import type { HelperExit, HelperProcess, SpawnHelperOptions, TargetConnection } from './types';
+import { findHelperBinary, HELPER_ENV, hostHelperArch, type FindHelperOptions } from './helperBinaries';
+import type { HelperExit, HelperProcess, SpawnHelperOptions, TargetCapabilities, TargetConnection } from './types';
 
-/** The helper's arch name for this machine (matches `ringbuf-helper-<arch>`). */
-export function hostHelperArch(): string {
-  switch (process.arch) {
-    case 'x64':
-      return 'x86_64';
-    case 'arm64':
-      return 'aarch64';
-    default:
-      return process.arch;
-  }
-}
+/** The spec (and identity) of this machine as a target. */
+export const LOCAL_TARGET = 'local';
 
-export interface FindHelperOptions {
-  /** An explicit path (the ringbufStudio.helperPath setting, `--helper`); wins over everything. */
-  helperPath?: string;
-  /** Extra directories to search (tests). Default: the bundle's and the repo's. */
-  roots?: string[];
-}
-
-/** Directories that may hold dist/helper or helper/build: walking up from this module and from cwd. */
-function candidateRoots(): string[] {
-  const starts = [typeof __dirname === 'string' ? __dirname : undefined, process.env.RINGBUF_STUDIO_ROOT, process.cwd()];
-  const roots: string[] = [];
-  for (const start of starts) {
-    if (!start) continue;
-    let dir = path.resolve(start);
-    for (let i = 0; i < 6; i++) {
-      if (fs.existsSync(path.join(dir, 'package.json')) && !roots.includes(dir)) roots.push(dir);
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  return roots;
-}
-
-/**
- * Finds `ringbuf-helper-<arch>`: explicit option → $RINGBUF_STUDIO_HELPER →
- * dist/helper (the bundle) → helper/build (a source checkout).
- */
-export function findHelperBinary(arch: string = hostHelperArch(), opts: FindHelperOptions = {}): string {
-  const explicit = opts.helperPath || process.env.RINGBUF_STUDIO_HELPER;
-  if (explicit) {
-    if (!fs.existsSync(explicit)) {
-      throw new StudioError(`the helper binary ${explicit} does not exist`, {
-        code: 'ENOHELPER',
-        hint: opts.helperPath
-          ? 'fix the ringbufStudio.helperPath setting (or --helper), or clear it to use the bundled helper'
-          : 'fix or unset RINGBUF_STUDIO_HELPER',
-      });
-    }
-    return path.resolve(explicit);
-  }
-  const name = `ringbuf-helper-${arch}`;
-  const roots = opts.roots ?? candidateRoots();
-  const candidates = roots.flatMap((r) => [path.join(r, 'dist', 'helper', name), path.join(r, 'helper', 'build', name)]);
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) {
-    throw new StudioError(`no ${name} found (looked in ${candidates.join(', ') || 'no package directory'})`, {
-      code: 'ENOHELPER',
-      hint: `build it: npm run build:helper${arch === hostHelperArch() ? '' : ` (ARCH=${arch})`}, or point RINGBUF_STUDIO_HELPER at a binary`,
-    });
-  }
-  return found;
-}
+/** This machine: its kernel, nothing to upload. */
+export const LOCAL_CAPABILITIES: TargetCapabilities = { sharesHostKernel: true, canUpload: false, canRunCommands: false };
 
 export interface HelperVersion {
   helper: string;
@@ -106,7 +47,7 @@ export async function checkHelperVersion(helperPath: string): Promise<HelperVers
   if (!m) {
     throw new StudioError(`${helperPath} is not a ringbuf-helper (its --version printed "${out.trim().slice(0, 80)}")`, {
       code: 'EHELPERVERSION',
-      hint: 'point ringbufStudio.helperPath / RINGBUF_STUDIO_HELPER at a ringbuf-helper binary, or clear it',
+      hint: `point ringbufStudio.helperPath / ${HELPER_ENV} at a ringbuf-helper binary, or clear it`,
     });
   }
   const version = { helper: m[1] ?? '', protocol: Number(m[2]) };
@@ -134,12 +75,13 @@ export interface LocalTargetOptions extends FindHelperOptions {
 /** The local machine as a target. */
 export class LocalTarget implements TargetConnection {
   readonly name: string;
-  readonly kind = 'local' as const;
+  readonly identity = LOCAL_TARGET;
+  readonly capabilities = LOCAL_CAPABILITIES;
   private resolved: Promise<{ helper: string; privilege: LocalPrivilege; version: HelperVersion }> | undefined;
   private readonly children = new Set<LocalHelperProcess>();
 
   constructor(private readonly opts: LocalTargetOptions = {}) {
-    this.name = opts.name ?? 'local';
+    this.name = opts.name ?? LOCAL_TARGET;
   }
 
   /** The helper path, its version and how it gets root (decided once, on first use). */

@@ -2,6 +2,9 @@
 // talk to it" (core/session: HelperSession, protocol in core/protocol/helper.ts).
 // Every transport implements TargetConnection; everything above it is shared.
 
+/** Transport logging (never receives secrets). */
+export type LogFn = (level: 'info' | 'warn' | 'debug', msg: string) => void;
+
 export interface HelperExit {
   code: number | null;
   signal: string | null;
@@ -31,25 +34,39 @@ export interface SpawnHelperOptions {
 
 /** Facts about a target known right after connecting (see TargetConnection.info). */
 export interface TargetInfo {
-  /** Helper arch name: x86_64 or aarch64. */
-  readonly arch: string;
-  /** `uname -r`. */
+  /** Helper arch: one of HELPER_ARCHES (validated; a target's own word is never trusted). */
+  readonly arch: HelperArch;
+  /** `uname -r` (remote text: for messages and version checks, never a local path). */
   readonly kernel: string;
+  /**
+   * sha256 of the target's /sys/kernel/btf/vmlinux as the target reports it. It only
+   * selects among headers fetched from this same target (see core/compile/vmlinux.ts).
+   */
   readonly btfSha256?: string | undefined;
 }
 
 export interface TargetConnection {
-  /** "local", an ssh alias, or "user@host:port" — what the user typed or picked. */
+  /** "local", an ssh alias, or "user@host:port" — what the user typed or picked (the `host` of its events). */
   readonly name: string;
-  readonly kind: 'local' | 'ssh';
   /**
-   * What the connect probe learned before any helper runs (SSH targets; optional). Lets a
-   * run build in parallel with the helper's start, and `btfSha256` (of the target's
-   * /sys/kernel/btf/vmlinux) keys the local vmlinux.h cache so a warm run fetches nothing.
+   * Who the target really is, for caches and secrets: `local`, or
+   * `ssh:user@host:port/SHA256:<host key>` — never the user-chosen name alone, so a
+   * same-named target elsewhere (another workspace, a new host key) shares nothing.
+   */
+  readonly identity: string;
+  readonly capabilities: TargetCapabilities;
+  /**
+   * What the connect probe learned before any helper runs (remote targets). Lets a run
+   * build in parallel with the helper's start.
    */
   readonly info?: TargetInfo | undefined;
   /** Starts the helper with root privileges (directly, or through sudo) with the given argv. */
   spawnHelper(args: readonly string[], options?: SpawnHelperOptions): Promise<HelperProcess>;
+  /**
+   * Runs argv on the target as the login user (live-test triggers, `run -- CMD`), with the
+   * remote pid. Present when `capabilities.canRunCommands`.
+   */
+  spawnCommand?(argv: readonly string[], options?: RemoteSpawnOptions): Promise<RemoteProcess>;
   close(): Promise<void>;
 }
 
@@ -79,6 +96,7 @@ export interface RemoteProcess {
   readonly stderr: NodeJS.ReadableStream;
   /** The process id on the target, when the transport can learn it (live tests scope events to it). */
   readonly pid: Promise<number | undefined>;
+  /** Resolves once the process has exited and its stdout was read to the end (read it, or resume() it). */
   readonly exited: Promise<HelperExit>;
   /** Ends stdin, waits up to graceMs, then kills. Never throws. */
   terminate(graceMs?: number): Promise<void>;
@@ -92,9 +110,24 @@ export interface ExecResult {
 }
 
 export interface RemoteSpawnOptions {
+  /** Extra environment variables (names `[A-Za-z_][A-Za-z0-9_]*`). */
   env?: Readonly<Record<string, string>>;
+  /** Working directory on the target. */
   cwd?: string;
+  /** Aborting terminates the process. */
   signal?: AbortSignal;
+}
+
+export interface RemoteExecOptions {
+  stdin?: string | Uint8Array;
+  /** Default 30 s; then the command is killed and exec rejects. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /**
+   * Output beyond this many bytes per stream (default 1 MiB) ends the command and exec
+   * rejects: a target cannot make us buffer without bound.
+   */
+  maxOutputBytes?: number;
 }
 
 /**
@@ -106,12 +139,15 @@ export interface RemoteShell {
   /** For messages: the target's name as the user wrote it. */
   readonly name: string;
   /** Runs argv to completion and collects its output (short control commands). */
-  exec(argv: readonly string[], opts?: { stdin?: string | Uint8Array; timeoutMs?: number; signal?: AbortSignal }): Promise<ExecResult>;
-  /** Starts argv with piped stdio. */
+  exec(argv: readonly string[], opts?: RemoteExecOptions): Promise<ExecResult>;
+  /** Starts argv with piped stdio, as the login user. */
   spawn(argv: readonly string[], opts?: RemoteSpawnOptions): Promise<RemoteProcess>;
   /** Copies a local file to `remotePath` (created with `mode`); the caller renames it into place. */
   putFile(localPath: string, remotePath: string, mode: number, opts?: { signal?: AbortSignal }): Promise<void>;
-  /** Called once when the link breaks (never after close()). Returns an unsubscribe function. */
+  /**
+   * Called once when the link breaks (at once when it already has; never for close()).
+   * Returns an unsubscribe function.
+   */
   onLost(fn: (reason: string) => void): () => void;
   close(): Promise<void>;
 }

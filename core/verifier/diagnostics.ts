@@ -207,7 +207,8 @@ export function verifierDiagnostic(error: HelperErrorInfo, src: SourceContext, p
   const byText = !failure.line && failure.sourceText ? findSourceTextLine(text, failure.sourceText, section?.line) : undefined;
   if (failure.file && failure.line) {
     file = resolveLogFile(failure.file, src);
-    pos = { line: failure.line, ...firstColumn(file === src.file ? text : sourceText({ file }), failure.line) };
+    // The log's file name comes from the helper: only the user's own file is read (for the column).
+    pos = { line: failure.line, ...firstColumn(file === src.file ? text : undefined, failure.line) };
   } else if (byText) {
     pos = { line: byText, ...firstColumn(text, byText) };
   } else if (section) {

@@ -21,6 +21,8 @@ export interface SshdInstance {
   /** `[127.0.0.1]:port ssh-ed25519 AAAA…` */
   knownHostsLine: string;
   hostKeyPub: string;
+  /** `SHA256:…` of the host key (what a connection's identity names). */
+  hostKeyFingerprint: string;
   /** sshd's own log (stderr with -e). */
   log(): string;
   authorize(publicKeyFile: string): void;
@@ -157,6 +159,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
 
   const hostKeyPub = fs.readFileSync(`${hostKey}.pub`, 'utf8').trim();
   const knownHostsLine = `[127.0.0.1]:${port} ${hostKeyPub.split(' ').slice(0, 2).join(' ')}`;
+  const hostKeyFingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
   const knownHosts = path.join(dir, 'known_hosts');
   fs.writeFileSync(knownHosts, knownHostsLine + '\n');
 
@@ -168,6 +171,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
     knownHosts,
     knownHostsLine,
     hostKeyPub,
+    hostKeyFingerprint,
     log: () => log,
     authorize: (pub: string) => fs.appendFileSync(authorizedKeys, fs.readFileSync(pub, 'utf8')),
     sessionPids: () => childPids(pid),

@@ -5,8 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import SSHConfig from 'ssh-config';
 import { StudioError } from '../../util/errors';
-import { parseTargetSpec } from './spec';
+import { hostProblem, parseTargetSpec, userProblem } from './spec';
 
+/**
+ * One entry of the `ringbufStudio.targets` setting: the one declaration of its shape
+ * (the extension reads it, the CLI could take it, resolveTarget uses it).
+ */
 export interface ExtraTarget {
   name: string;
   host: string;
@@ -14,6 +18,70 @@ export interface ExtraTarget {
   user?: string;
   identityFile?: string;
   proxyJump?: string;
+}
+
+function badEntry(name: string, why: string): StudioError {
+  return new StudioError(`ringbufStudio.targets entry ${JSON.stringify(name.slice(0, 80))}: ${why}`, {
+    code: 'ETARGETSPEC',
+    hint: 'fix the entry in your settings: name is a plain alias, host a DNS name or IP address, user a login name, port 1-65535, proxyJump a comma-separated list of [user@]host[:port]',
+  });
+}
+
+/** The hops of a ProxyJump value (`ssh://` prefixes dropped); [] for `none`. */
+export function proxyJumpHops(value: string): string[] {
+  if (value.trim().toLowerCase() === 'none') return [];
+  return value
+    .split(',')
+    .map((h) => h.trim().replace(/^ssh:\/\//, ''))
+    .filter(Boolean);
+}
+
+/**
+ * Checks a `ringbufStudio.targets` entry exactly as the CLI's target parser checks a spec:
+ * the name must be a plain alias, host and user must be names the parser accepts, the port
+ * a number in range, and every ProxyJump hop a valid target spec. A host like
+ * `evil.example,github.com,*.corp.example` would otherwise become patterns in known_hosts.
+ */
+export function validateExtraTarget(raw: unknown): ExtraTarget {
+  if (typeof raw !== 'object' || raw === null) throw badEntry('?', 'it is not an object with name and host');
+  const o = raw as Record<string, unknown>;
+  const name = typeof o.name === 'string' ? o.name : '';
+  if (typeof o.name !== 'string' || typeof o.host !== 'string') throw badEntry(name || '?', 'it needs a string name and host');
+  let alias: string | undefined;
+  try {
+    alias = parseTargetSpec(name).alias;
+  } catch {
+    alias = undefined;
+  }
+  if (alias !== name) throw badEntry(name, 'the name must be a plain alias (letters, digits, . _ % -)');
+  const hostWhy = hostProblem(o.host);
+  if (hostWhy) throw badEntry(name, hostWhy);
+  const out: ExtraTarget = { name, host: o.host };
+  if (o.user !== undefined) {
+    const userWhy = typeof o.user === 'string' ? userProblem(o.user) : 'user is not a string';
+    if (userWhy) throw badEntry(name, userWhy);
+    out.user = o.user as string;
+  }
+  if (o.port !== undefined) {
+    if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw badEntry(name, `port ${JSON.stringify(o.port)} is not a number 1-65535`);
+    out.port = o.port;
+  }
+  if (o.identityFile !== undefined) {
+    if (typeof o.identityFile !== 'string') throw badEntry(name, 'identityFile is not a string');
+    out.identityFile = o.identityFile;
+  }
+  if (o.proxyJump !== undefined) {
+    if (typeof o.proxyJump !== 'string') throw badEntry(name, 'proxyJump is not a string');
+    for (const hop of proxyJumpHops(o.proxyJump)) {
+      try {
+        parseTargetSpec(hop);
+      } catch (err) {
+        throw badEntry(name, `proxyJump: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    out.proxyJump = o.proxyJump;
+  }
+  return out;
 }
 
 export interface ResolvedHost {
@@ -177,23 +245,24 @@ export function resolveTarget(spec: string, opts: ResolveOptions = {}, depth = 0
   const configPath = opts.sshConfigPath ?? defaultSshConfigPath();
   const config = loadConfig(configPath);
   const parsed = parseTargetSpec(spec);
-  const extra = parsed.alias !== undefined ? opts.extraTargets?.find((t) => t.name === parsed.alias) : undefined;
-  const useExtra = extra !== undefined && !configNamesHost(config, parsed.host);
+  const named = parsed.alias !== undefined ? opts.extraTargets?.find((t) => t.name === parsed.alias) : undefined;
+  const useExtra = named !== undefined && !configNamesHost(config, parsed.host);
+  // Settings may come from anywhere (a workspace): checked like a typed spec before any use.
+  const extra = useExtra ? validateExtraTarget(named) : undefined;
 
-  const lookupHost = useExtra ? extra.host : parsed.host;
+  const lookupHost = extra ? extra.host : parsed.host;
   // Match exec is not evaluated: no command from a config file runs through a shell here.
   const computed = config.compute(lookupHost, { ignoreCase: true, matchExec: false });
   const get = (k: string): string | undefined => first(computed[k]);
 
-  const user = parsed.user ?? (useExtra ? extra.user : undefined) ?? get('user') ?? localUser();
-  const port =
-    parsed.port ?? (useExtra ? extra.port : undefined) ?? parsePortValue(get('port'), spec) ?? 22;
-  const rawHostName = useExtra ? extra.host : (get('hostname') ?? parsed.host);
-  const hostName = expandTokens(rawHostName, { host: parsed.host, port, user, original: parsed.host });
+  const user = parsed.user ?? extra?.user ?? get('user') ?? localUser();
+  const port = parsed.port ?? extra?.port ?? parsePortValue(get('port'), spec) ?? 22;
+  // A setting's host is a name as typed (validated); ssh_config's HostName may use %-tokens.
+  const hostName = extra ? extra.host : expandTokens(get('hostname') ?? parsed.host, { host: parsed.host, port, user, original: parsed.host });
   const tokens = { host: hostName, port, user, original: parsed.host };
 
   const configuredIds = [
-    ...(useExtra && extra.identityFile ? [extra.identityFile] : []),
+    ...(extra?.identityFile ? [extra.identityFile] : []),
     ...all(computed.identityfile),
   ]
     .filter((f) => f.toLowerCase() !== 'none')
@@ -205,15 +274,11 @@ export function resolveTarget(spec: string, opts: ResolveOptions = {}, depth = 0
     ? [...new Set(configuredIds)]
     : DEFAULT_IDENTITIES.map((n) => path.join(os.homedir(), '.ssh', n));
 
-  const jumpText = (useExtra ? extra.proxyJump : undefined) ?? get('proxyjump');
+  const jumpText = extra?.proxyJump ?? get('proxyjump');
   const jumps: ResolvedHost[] = [];
-  if (jumpText && jumpText.toLowerCase() !== 'none') {
-    for (const hop of jumpText.split(',').map((h) => h.trim()).filter(Boolean)) {
-      // ProxyJump hops may carry ssh:// URLs; strip the scheme.
-      const hopSpec = hop.replace(/^ssh:\/\//, '');
-      const resolvedHop = resolveTarget(hopSpec, { ...opts, extraTargets: [] }, depth + 1);
-      jumps.push(...resolvedHop.jumps, { ...resolvedHop, jumps: [] });
-    }
+  for (const hopSpec of jumpText ? proxyJumpHops(jumpText) : []) {
+    const resolvedHop = resolveTarget(hopSpec, { ...opts, extraTargets: [] }, depth + 1);
+    jumps.push(...resolvedHop.jumps, { ...resolvedHop, jumps: [] });
   }
 
   const knownFiles = all(computed.userknownhostsfile)
@@ -232,7 +297,7 @@ export function resolveTarget(spec: string, opts: ResolveOptions = {}, depth = 0
     jumps,
     hostKeyName: get('hostkeyalias') ?? hostName,
     userKnownHostsFiles: knownFiles,
-    source: useExtra ? 'targets-setting' : configNamesHost(config, parsed.host) ? 'ssh-config' : 'spec',
+    source: extra ? 'targets-setting' : configNamesHost(config, parsed.host) ? 'ssh-config' : 'spec',
   };
 }
 

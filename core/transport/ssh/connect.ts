@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import { Client, utils as ssh2utils } from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ConnectConfig, ParsedKey } from 'ssh2';
 import { StudioError } from '../../util/errors';
+import type { SecretRef } from '../secrets';
+import type { LogFn } from '../types';
 import type { ResolvedHost } from './config';
 import {
   appendKnownHost,
@@ -21,12 +23,12 @@ import {
 import type { KnownHostEntry } from './knownHosts';
 import { knownHostsName } from './spec';
 
-export type LogFn = (level: 'info' | 'warn' | 'debug', msg: string) => void;
-
 export interface ConnectContext {
   knownHostsPath?: string;
   confirmHostKey?: (info: { host: string; port: number; keyType: string; fingerprint: string }) => Promise<boolean>;
   getPassphrase?: (keyPath: string) => Promise<string | undefined>;
+  /** Told when a passphrase did not decrypt its key, so it is forgotten at once. */
+  secretRejected?: (ref: SecretRef) => void | Promise<void>;
   log?: LogFn;
   signal?: AbortSignal;
   readyTimeoutMs?: number;
@@ -39,7 +41,15 @@ export interface SshLink {
   client: Client;
   jumps: Client[];
   host: ResolvedHost;
+  /** SHA256 fingerprint of the host key the target presented (and we verified). */
+  hostKeyFingerprint: string;
   close(): void;
+}
+
+/** One authenticated hop and the fingerprint of the host key it presented. */
+interface Hop {
+  client: Client;
+  hostKeyFingerprint: string;
 }
 
 export const KEEPALIVE_INTERVAL_MS = 5000;
@@ -97,7 +107,8 @@ async function loadIdentity(file: string, ctx: ConnectContext, tried: AuthAttemp
     }
     parsed = ssh2utils.parseKey(data, passphrase);
     if (parsed instanceof Error) {
-      tried.push({ what: tildePath(file), outcome: 'wrong passphrase' });
+      tried.push({ what: tildePath(file), outcome: 'wrong passphrase (forgotten; you are asked again next time)' });
+      await ctx.secretRejected?.({ kind: 'key-passphrase', keyFile: file });
       return undefined;
     }
   }
@@ -206,26 +217,147 @@ function mapConnectError(err: Error & { code?: string; level?: string }, host: R
   return new StudioError(`ssh connection to ${where} failed: ${err.message}`, { code: 'ESSH', cause: err });
 }
 
-/** Connects one hop (over `sock` when it rides on a previous hop). */
-function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Promise<Client> {
-  const log = ctx.log ?? ((): void => undefined);
-  const knownFile = ctx.knownHostsPath ?? host.userKnownHostsFiles[0] ?? path.join(os.homedir(), '.ssh', 'known_hosts');
-  const readEntries = (): KnownHostEntry[] => [
-    ...readKnownHosts(knownFile),
-    ...(ctx.knownHostsPath ? [] : host.userKnownHostsFiles.slice(1).flatMap(readKnownHosts)),
-    ...readKnownHosts(GLOBAL_KNOWN_HOSTS),
-  ];
-  const name = knownHostsName(host.hostKeyName, host.port);
-  const preferred = knownKeyTypes(readEntries(), name).flatMap((t) => ALGOS_FOR_KEY_TYPE[t] ?? []);
-  const readyTimeoutMs = ctx.readyTimeoutMs ?? 20_000;
+/** The known_hosts files that apply to a host, and its name there. */
+interface KnownHostsView {
+  /** Where an accepted key is written. */
+  file: string;
+  /** `host` or `[host]:port`. */
+  name: string;
+  entries(): KnownHostEntry[];
+}
 
-  return new Promise<Client>((resolve, reject) => {
+function knownHostsView(host: ResolvedHost, ctx: ConnectContext): KnownHostsView {
+  const file = ctx.knownHostsPath ?? host.userKnownHostsFiles[0] ?? path.join(os.homedir(), '.ssh', 'known_hosts');
+  return {
+    file,
+    name: knownHostsName(host.hostKeyName, host.port),
+    entries: () => [
+      ...readKnownHosts(file),
+      ...(ctx.knownHostsPath ? [] : host.userKnownHostsFiles.slice(1).flatMap(readKnownHosts)),
+      ...readKnownHosts(GLOBAL_KNOWN_HOSTS),
+    ],
+  };
+}
+
+/**
+ * Decides on the host key a server presented: known → accept; revoked or changed → never;
+ * unknown → ask (when we can) and save what the user accepts. Returns why it is refused.
+ */
+async function checkHostKey(host: ResolvedHost, ctx: ConnectContext, kh: KnownHostsView, key: Buffer): Promise<StudioError | undefined> {
+  const log = ctx.log ?? ((): void => undefined);
+  const verdict = verifyHostKey(kh.entries(), kh.name, key);
+  if (verdict.status === 'known') {
+    log('debug', `host key of ${kh.name} matches ${tildePath(verdict.entry.file)} line ${verdict.entry.line}`);
+    return undefined;
+  }
+  const refused = hostKeyError(host, kh.name, key, kh.file, verdict);
+  if (refused) {
+    log('warn', refused.message);
+    return refused;
+  }
+  if (!ctx.confirmHostKey) return unknownHostKeyError(kh.name, key, kh.file, 'refusing to connect without confirmation');
+  const info = { host: host.hostKeyName, port: host.port, keyType: keyTypeOfBlob(key), fingerprint: fingerprintOfBlob(key) };
+  let accepted: boolean;
+  try {
+    accepted = await ctx.confirmHostKey(info);
+  } catch (err) {
+    return unknownHostKeyError(kh.name, key, kh.file, `asking failed: ${String(err)}`);
+  }
+  if (!accepted) return unknownHostKeyError(kh.name, key, kh.file, 'the key was not accepted');
+  try {
+    const added = appendKnownHost(kh.file, kh.name, key);
+    log('info', `added host key of ${kh.name} (${info.keyType} ${info.fingerprint}) to ${tildePath(added.file)} line ${added.line}`);
+  } catch (err) {
+    // A name that would add patterns to known_hosts: never connect under it.
+    if (err instanceof StudioError && err.code === 'EKNOWNHOSTSNAME') return err;
+    log('warn', `accepted the host key of ${kh.name} but could not save it to ${kh.file}: ${String(err)}`);
+  }
+  return undefined;
+}
+
+/** Agent first, then identity files (loaded lazily, so passphrases are asked only when needed); remembers what was tried. */
+class AuthPlan {
+  readonly tried: AuthAttempt[] = [];
+  serverMethods: string[] | null = null;
+  private readonly steps: string[] = []; // 'agent' or an identity file path
+  private readonly agentSock: string | undefined;
+  private step = 0;
+  private current: AuthAttempt | undefined;
+
+  constructor(
+    private readonly host: ResolvedHost,
+    private readonly ctx: ConnectContext,
+  ) {
+    this.agentSock = agentSocketPath(ctx);
+    if (this.agentSock && !host.identitiesOnly) this.steps.push('agent');
+    this.steps.push(...host.identityFiles);
+  }
+
+  async next(methodsLeft: AuthenticationType[] | null): Promise<AnyAuthMethod | false> {
+    if (methodsLeft) this.serverMethods = methodsLeft;
+    if (this.current) {
+      this.current.outcome = this.current.outcome === 'trying' ? 'refused by the server' : this.current.outcome;
+      this.current = undefined;
+    }
+    if (methodsLeft && !methodsLeft.includes('publickey')) return false;
+    while (this.step < this.steps.length) {
+      const item = this.steps[this.step++];
+      if (item === undefined) break;
+      if (item === 'agent') {
+        this.attempt(`ssh-agent (${this.agentSock})`);
+        return { type: 'agent', username: this.host.user, agent: this.agentSock ?? '' };
+      }
+      const k = await loadIdentity(item, this.ctx, this.tried, this.host.identityFilesConfigured);
+      if (!k) continue;
+      this.attempt(tildePath(k.file));
+      return { type: 'publickey', username: this.host.user, key: k.key };
+    }
+    return false;
+  }
+
+  accepted(): void {
+    if (this.current) this.current.outcome = 'accepted';
+  }
+
+  agentFailed(message: string): void {
+    if (this.current) this.current.outcome = `agent error: ${message}`;
+  }
+
+  private attempt(what: string): void {
+    this.current = { what, outcome: 'trying' };
+    this.tried.push(this.current);
+  }
+}
+
+function clientConfig(host: ResolvedHost, ctx: ConnectContext, kh: KnownHostsView, sock: Duplex | undefined): ConnectConfig {
+  const preferred = knownKeyTypes(kh.entries(), kh.name).flatMap((t) => ALGOS_FOR_KEY_TYPE[t] ?? []);
+  return {
+    host: host.hostName,
+    port: host.port,
+    username: host.user,
+    readyTimeout: ctx.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    // Compression stays off: SSH is the bottleneck remotely and zlib costs ~2.5x throughput.
+    algorithms: {
+      compress: ['none'],
+      ...(preferred.length ? { serverHostKey: { remove: preferred, prepend: preferred } as never } : {}),
+    },
+    ...(sock ? { sock } : {}),
+  };
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
+
+/** Connects one hop (over `sock` when it rides on a previous hop). */
+function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Promise<Hop> {
+  const kh = knownHostsView(host, ctx);
+  const auth = new AuthPlan(host, ctx);
+  return new Promise<Hop>((resolve, reject) => {
     const client = new Client();
-    const tried: AuthAttempt[] = [];
-    let serverMethods: string[] | null = null;
+    let hostKeyFingerprint = '';
     let fatal: StudioError | undefined;
     let settled = false;
-
     const fail = (err: StudioError): void => {
       if (settled) return;
       settled = true;
@@ -240,54 +372,10 @@ function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Pro
       return;
     }
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
-
-    // Auth plan: agent first, then identity files (loaded lazily so passphrases are asked only when needed).
-    const agentSock = agentSocketPath(ctx);
-    const plan: string[] = []; // 'agent' or an identity file path
-    if (agentSock && !host.identitiesOnly) plan.push('agent');
-    plan.push(...host.identityFiles);
-    let step = 0;
-    let current: AuthAttempt | undefined;
-
-    const nextAuth = async (methodsLeft: AuthenticationType[] | null): Promise<AnyAuthMethod | false> => {
-      if (methodsLeft) serverMethods = methodsLeft;
-      if (current) {
-        current.outcome = current.outcome === 'trying' ? 'refused by the server' : current.outcome;
-        current = undefined;
-      }
-      const pk = !methodsLeft || methodsLeft.includes('publickey');
-      while (step < plan.length) {
-        const item = plan[step++];
-        if (item === undefined) break;
-        if (!pk) break;
-        if (item === 'agent') {
-          current = { what: `ssh-agent (${agentSock})`, outcome: 'trying' };
-          tried.push(current);
-          return { type: 'agent', username: host.user, agent: agentSock ?? '' };
-        }
-        const k = await loadIdentity(item, ctx, tried, host.identityFilesConfigured);
-        if (!k) continue;
-        current = { what: tildePath(k.file), outcome: 'trying' };
-        tried.push(current);
-        return { type: 'publickey', username: host.user, key: k.key };
-      }
-      return false;
-    };
-
     const config: ConnectConfig = {
-      host: host.hostName,
-      port: host.port,
-      username: host.user,
-      readyTimeout: readyTimeoutMs,
-      keepaliveInterval: KEEPALIVE_INTERVAL_MS,
-      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-      // Compression stays off: SSH is the bottleneck remotely and zlib costs ~2.5x throughput.
-      algorithms: {
-        compress: ['none'],
-        ...(preferred.length ? { serverHostKey: { remove: preferred, prepend: preferred } as never } : {}),
-      },
+      ...clientConfig(host, ctx, kh, sock),
       authHandler: (methodsLeft, _partial, next) => {
-        nextAuth(methodsLeft).then(
+        auth.next(methodsLeft).then(
           (m) => next(m === false ? (false as never) : m),
           (err: unknown) => {
             fatal = new StudioError(`authentication for ${describeTarget(host)} failed: ${String(err)}`, { code: 'ESSHAUTH', cause: err });
@@ -296,69 +384,34 @@ function connectOne(host: ResolvedHost, ctx: ConnectContext, sock?: Duplex): Pro
         );
       },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-        const verdict = verifyHostKey(readEntries(), name, key);
-        if (verdict.status === 'known') {
-          log('debug', `host key of ${name} matches ${tildePath(verdict.entry.file)} line ${verdict.entry.line}`);
-          verify(true);
-          return;
-        }
-        const refused = hostKeyError(host, name, key, knownFile, verdict);
-        if (refused) {
-          fatal = refused;
-          log('warn', refused.message);
-          verify(false);
-          return;
-        }
-        if (!ctx.confirmHostKey) {
-          fatal = unknownHostKeyError(name, key, knownFile, 'refusing to connect without confirmation');
-          verify(false);
-          return;
-        }
-        const info = { host: host.hostKeyName, port: host.port, keyType: keyTypeOfBlob(key), fingerprint: fingerprintOfBlob(key) };
-        ctx.confirmHostKey(info).then(
-          (ok) => {
-            if (!ok) {
-              fatal = unknownHostKeyError(name, key, knownFile, 'the key was not accepted');
-              verify(false);
-              return;
-            }
-            try {
-              const added = appendKnownHost(knownFile, name, key);
-              log('info', `added host key of ${name} (${info.keyType} ${info.fingerprint}) to ${tildePath(added.file)} line ${added.line}`);
-            } catch (err) {
-              log('warn', `accepted the host key of ${name} but could not save it to ${knownFile}: ${String(err)}`);
-            }
-            verify(true);
+        hostKeyFingerprint = fingerprintOfBlob(key);
+        checkHostKey(host, ctx, kh, key).then(
+          (refused) => {
+            fatal ??= refused;
+            verify(refused === undefined);
           },
           (err: unknown) => {
-            fatal = unknownHostKeyError(name, key, knownFile, `asking failed: ${String(err)}`);
+            fatal ??= new StudioError(`checking the host key of ${kh.name} failed: ${String(err)}`, { code: 'EHOSTKEY', cause: err });
             verify(false);
           },
         );
       },
-      ...(sock ? { sock } : {}),
     };
-
     client.on('ready', () => {
       if (settled) return;
       settled = true;
       ctx.signal?.removeEventListener('abort', onAbort);
-      if (current) current.outcome = 'accepted';
-      log('info', `connected to ${describeTarget(host)}`);
-      resolve(client);
+      auth.accepted();
+      ctx.log?.('info', `connected to ${describeTarget(host)}`);
+      resolve({ client, hostKeyFingerprint });
     });
     client.on('error', (err: Error & { level?: string }) => {
       // Agent trouble is not fatal: ssh2 moves on to the next method.
-      if (err.level === 'agent') {
-        if (current) current.outcome = `agent error: ${err.message}`;
-        return;
-      }
-      if (!settled) fail(fatal ?? mapConnectError(err, host, tried, serverMethods, readyTimeoutMs));
+      if (err.level === 'agent') auth.agentFailed(err.message);
+      else if (!settled) fail(fatal ?? mapConnectError(err, host, auth.tried, auth.serverMethods, config.readyTimeout ?? DEFAULT_READY_TIMEOUT_MS));
     });
     client.on('close', () => {
-      if (!settled) {
-        fail(fatal ?? new StudioError(`connection to ${describeTarget(host)} closed during setup`, { code: 'ESSH', hint: 'check the sshd logs on the host (journalctl -u ssh)' }));
-      }
+      if (!settled) fail(fatal ?? new StudioError(`connection to ${describeTarget(host)} closed during setup`, { code: 'ESSH', hint: 'check the sshd logs on the host (journalctl -u ssh)' }));
     });
     try {
       client.connect(config);
@@ -380,6 +433,7 @@ function forwardOut(client: Client, host: string, port: number): Promise<Duplex>
 /** Connects through every ProxyJump hop (each verified and authenticated) to the host. */
 export async function openSshLink(host: ResolvedHost, ctx: ConnectContext): Promise<SshLink> {
   const jumps: Client[] = [];
+  let hostKeyFingerprint = '';
   const closeAll = (): void => {
     for (const c of jumps) c.end();
   };
@@ -398,8 +452,9 @@ export async function openSshLink(host: ResolvedHost, ctx: ConnectContext): Prom
           });
         }
       }
-      const client = await connectOne(hop, ctx, sock);
-      jumps.push(client);
+      const connected = await connectOne(hop, ctx, sock);
+      jumps.push(connected.client);
+      hostKeyFingerprint = connected.hostKeyFingerprint;
     }
   } catch (err) {
     closeAll();
@@ -411,6 +466,7 @@ export async function openSshLink(host: ResolvedHost, ctx: ConnectContext): Prom
     client,
     jumps,
     host,
+    hostKeyFingerprint,
     close: (): void => {
       client.end();
       closeAll();

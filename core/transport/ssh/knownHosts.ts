@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sshpk from 'sshpk';
+import { StudioError } from '../../util/errors';
 
 export interface KnownHostEntry {
   file: string;
@@ -167,8 +168,24 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], name: string):
   return types;
 }
 
-/** Appends `name keytype key`, hashed when the file already uses hashed names. */
+/**
+ * Why `name` cannot be written as a known_hosts hosts field, if it cannot: in that field
+ * whitespace ends it, `,` separates patterns, `*` `?` are wildcards and `!` negates, a
+ * newline starts a new line, and a leading `|` `#` `@` means a hash, a comment, a marker.
+ * Writing such a name would make the user's own ssh trust this key for other hosts.
+ */
+export function knownHostsNameProblem(name: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || /[\s,*?!\x00-\x1f\x7f]/.test(name) || /^[|#@]/.test(name)) {
+    return `refusing to write ${JSON.stringify(name.slice(0, 120))} to known_hosts: a host name there cannot contain whitespace, ',', '*', '?', '!' or control characters (they would add patterns or lines)`;
+  }
+  return undefined;
+}
+
+/** Appends `name keytype key`, hashed when the file already uses hashed names. Refuses names that are patterns. */
 export function appendKnownHost(file: string, name: string, keyBlob: Buffer): KnownHostEntry {
+  const problem = knownHostsNameProblem(name);
+  if (problem) throw new StudioError(problem, { code: 'EKNOWNHOSTSNAME', hint: 'connect by a plain host name or address (check the host in ringbufStudio.targets or HostKeyAlias in ~/.ssh/config)' });
   let existing = '';
   try {
     existing = fs.readFileSync(file, 'utf8');

@@ -13,6 +13,18 @@ export interface TargetSpec {
 const HOST_RE = /^[A-Za-z0-9._%-]+$|^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
 const USER_RE = /^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/;
 
+/** Why `host` cannot be a host name (what the target parser refuses), or undefined when it can. */
+export function hostProblem(host: string): string | undefined {
+  if (host === '') return 'the host is empty';
+  if (host.startsWith('-') || !HOST_RE.test(host)) return `host name '${host}' contains characters that are not allowed`;
+  return undefined;
+}
+
+/** Why `user` cannot be a remote user name, or undefined when it can. */
+export function userProblem(user: string): string | undefined {
+  return USER_RE.test(user) ? undefined : `user name '${user}' contains characters that are not allowed`;
+}
+
 function badSpec(spec: string, why: string): StudioError {
   return new StudioError(`invalid target '${spec}': ${why}`, {
     code: 'ETARGETSPEC',
@@ -37,7 +49,8 @@ export function parseTargetSpec(spec: string): TargetSpec {
   if (at >= 0) {
     user = rest.slice(0, at);
     rest = rest.slice(at + 1);
-    if (!USER_RE.test(user)) throw badSpec(spec, `user name '${user}' contains characters that are not allowed`);
+    const problem = userProblem(user);
+    if (problem) throw badSpec(spec, problem);
   }
   let host: string;
   let port: number | undefined;
@@ -60,10 +73,8 @@ export function parseTargetSpec(spec: string): TargetSpec {
       host = rest; // bare IPv6 address (no port) or plain name
     }
   }
-  if (host === '') throw badSpec(spec, 'the host is empty');
-  if (host.startsWith('-') || !HOST_RE.test(host)) {
-    throw badSpec(spec, `host name '${host}' contains characters that are not allowed`);
-  }
+  const problem = hostProblem(host);
+  if (problem) throw badSpec(spec, problem);
   const result: TargetSpec = { host };
   if (user !== undefined) result.user = user;
   if (port !== undefined) result.port = port;

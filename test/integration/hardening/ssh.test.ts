@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SecretRef } from '../../../core/transport/secrets';
 import { connectSshTarget, type SshConnectOptions } from '../../../core/transport/ssh/index';
 import { describeError, StudioError } from '../../../core/util/errors';
 import { available } from '../../support/prereq';
@@ -158,15 +159,24 @@ describe.skipIf(!available('sshd'))('SSH hardening (real sshd)', () => {
       errors.push(describeError(e), e instanceof StudioError ? (e.detail ?? '') : '', e instanceof Error ? (e.stack ?? '') : '');
     };
 
-    // Wrong answers first: their error messages must not echo what was typed either.
-    await connectSshTarget('t', opts(u.name, { getPassphrase: () => Promise.resolve(`${passphrase}-wrong`), getSudoPassword: () => Promise.resolve(sudoPassword) }, key)).then(
+    // Wrong answers first: their error messages must not echo what was typed either, and each
+    // rejected secret is reported (the extension then forgets it: core/transport/secrets.ts).
+    const rejected: SecretRef[] = [];
+    const secretRejected = (ref: SecretRef): void => void rejected.push(ref);
+    await connectSshTarget('t', opts(u.name, { getPassphrase: () => Promise.resolve(`${passphrase}-wrong`), getSudoPassword: () => Promise.resolve(sudoPassword), secretRejected }, key)).then(
       (t) => t.close(),
       note,
     );
-    await connectSshTarget('t', opts(u.name, { getPassphrase: () => Promise.resolve(passphrase), getSudoPassword: () => Promise.resolve(`${sudoPassword}-wrong`) }, key)).then(
+    expect(rejected).toEqual([{ kind: 'key-passphrase', keyFile: key }]);
+    await connectSshTarget('t', opts(u.name, { getPassphrase: () => Promise.resolve(passphrase), getSudoPassword: () => Promise.resolve(`${sudoPassword}-wrong`), secretRejected }, key)).then(
       (t) => t.close(),
       note,
     );
+    expect(rejected[1]).toEqual({
+      kind: 'sudo-password',
+      prompt: { target: 't', user: u.name, identity: `ssh:${u.name}@127.0.0.1:${sshd.port}/${sshd.hostKeyFingerprint}` },
+    });
+    expect(rejected).toHaveLength(2);
     expect(errors.join('\n')).toMatch(/passphrase|password/);
 
     const t = await connectSshTarget('t', opts(u.name, { getPassphrase: () => Promise.resolve(passphrase), getSudoPassword: () => Promise.resolve(sudoPassword) }, key));
@@ -188,4 +198,36 @@ describe.skipIf(!available('sshd'))('SSH hardening (real sshd)', () => {
       expect(written, `files containing a secret`).toEqual([]);
     }
   }, 120_000);
+
+  it('the sudo password goes only to sudo\'s own prompt: after the rule becomes NOPASSWD, the helper\'s stdin carries only our bytes', async () => {
+    const password = `flip-${process.pid}-S3cr3t`;
+    const u = addTestUser('rbsflip', { password });
+    users.push(u);
+    const t = await connectSshTarget('t', opts(u.name, { getSudoPassword: () => Promise.resolve(password) }));
+    try {
+      // Connected with a password; now an administrator adds a NOPASSWD rule.
+      fs.writeFileSync(`/etc/sudoers.d/ringbuf-studio-test-${u.name}`, `${u.name} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+      const out = path.join(work, 'flip-run');
+      const p = await t.spawnHelper(['serve', out]);
+      p.stdout.resume();
+      p.stdin.write('protocol bytes');
+      p.stdin.end();
+      expect((await p.exited).code).toBe(0);
+      expect(fs.readFileSync(`${out}.stdin`, 'utf8')).toBe('protocol bytes');
+      // And while it still asks, sudo takes the password from our prompt and the helper sees only our bytes.
+      fs.writeFileSync(`/etc/sudoers.d/ringbuf-studio-test-${u.name}`, `${u.name} ALL=(ALL) ALL\n`, { mode: 0o440 });
+      const asked = path.join(work, 'flip-asked');
+      const q = await t.spawnHelper(['serve', asked]);
+      let stderr = '';
+      q.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      q.stdout.resume();
+      q.stdin.write('more bytes');
+      q.stdin.end();
+      expect((await q.exited).code).toBe(0);
+      expect(fs.readFileSync(`${asked}.stdin`, 'utf8')).toBe('more bytes');
+      expect(stderr).not.toMatch(/ringbuf-studio sudo/); // our prompt token is taken out of stderr
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });

@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseElf } from '../../../core/elf/elf';
-import { helperArch } from '../../../core/transport/ssh/target';
-import { defaultHelperBinaryFor } from '../../../core/transport/ssh/index';
+import { findHelperBinary, helperArchOf } from '../../../core/transport/helperBinaries';
 
 const root = path.resolve(__dirname, '../../..');
 const EM_X86_64 = 62;
@@ -59,7 +58,7 @@ describe.skipIf(!crossReady)('aarch64 helper', () => {
 
   it('is where an SSH target with `uname -m` = aarch64 or arm64 looks for it (the packaged path)', () => {
     for (const unameM of ['aarch64', 'arm64']) {
-      const file = defaultHelperBinaryFor(helperArch(unameM));
+      const file = findHelperBinary(helperArchOf(unameM, 'an arm64 host'));
       expect(path.basename(file)).toBe('ringbuf-helper-aarch64');
       expect(elfOf(file).machine).toBe(EM_AARCH64);
     }

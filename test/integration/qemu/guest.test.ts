@@ -15,7 +15,7 @@ import { RunError, startRun } from '../../../core/run/run';
 import type { RunHandle } from '../../../core/run/run';
 import { probeTarget } from '../../../core/session/oneShot';
 import type { RecordBatch } from '../../../core/session/types';
-import { defaultHelperBinaryFor } from '../../../core/transport/ssh/index';
+import { findHelperBinary } from '../../../core/transport/helperBinaries';
 import type { SshConnectOptions, SshTarget } from '../../../core/transport/ssh/index';
 import { execCollect } from '../../../core/transport/ssh/target';
 import { connectTarget } from '../../../core/transport/registry';
@@ -63,8 +63,8 @@ describe.skipIf(!available('qemu'))('second kernel: Debian 6.1 in QEMU as an SSH
   /** Runs a command in the guest over the target's own SSH connection. */
   async function inGuest(command: string): Promise<string> {
     const r = await execCollect((await connected()).client, command, { timeoutMs: 30_000 });
-    if (r.code !== 0) throw new Error(`guest: ${command} → exit ${r.code}: ${r.stderr}`);
-    return r.stdout;
+    if (r.code !== 0) throw new Error(`guest: ${command} → exit ${r.code}: ${r.stderr.toString()}`);
+    return r.stdout.toString();
   }
 
   /** Decoded events of a run, collected as they arrive. */
@@ -134,7 +134,7 @@ describe.skipIf(!available('qemu'))('second kernel: Debian 6.1 in QEMU as an SSH
     expect(target.uploads).toBe(1);
     // Default cache dir in the guest's (writable) HOME.
     expect(target.helperPath).toMatch(/^\/root\/\.cache\/ringbuf-studio\/[^/]+\/ringbuf-helper-x86_64$/);
-    const local = crypto.createHash('sha256').update(fs.readFileSync(defaultHelperBinaryFor('x86_64'))).digest('hex');
+    const local = crypto.createHash('sha256').update(fs.readFileSync(findHelperBinary('x86_64'))).digest('hex');
     expect((await inGuest(`sha256sum ${target.helperPath}`)).split(/\s+/)[0]).toBe(local);
 
     // The helper's own probe, inside the guest: the attach kinds this host lacks are there.

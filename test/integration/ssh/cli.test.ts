@@ -6,9 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadedProgramNames } from '../../support/bpfPrograms';
+import { bundleCli } from '../../support/cliBundle';
 import { startChild, type ChildRun } from '../../support/child';
 import { available, ensureBpfMounts } from '../../support/prereq';
 import { waitFor } from '../../support/wait';
@@ -54,16 +54,7 @@ describe.skipIf(!hasAll)('ringbuf-studio run --target over SSH', () => {
         `Host vm-b\n  HostName 127.0.0.1\n  Port ${b.port}\n  User root\n  IdentityFile ${b.clientKey}\n`,
     );
     fs.writeFileSync(path.join(home, '.ssh', 'known_hosts'), `${a.knownHostsLine}\n`);
-    cli = path.join(work, 'cli.cjs');
-    await esbuild.build({
-      entryPoints: [path.join(repoRoot, 'cli', 'main.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      outfile: cli,
-      external: ['cpu-features', '*.node'],
-      logLevel: 'error',
-    });
+    cli = await bundleCli(path.join(work, 'cli.cjs'));
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

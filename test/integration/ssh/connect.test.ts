@@ -67,7 +67,7 @@ describe.skipIf(!available('sshd'))('ssh connect and auth (real sshd)', () => {
   }
 
   async function whoami(client: Client): Promise<string> {
-    return (await execCollect(client, 'id -un')).stdout.trim();
+    return (await execCollect(client, 'id -un')).stdout.toString().trim();
   }
 
   async function failure(p: Promise<unknown>): Promise<StudioError> {

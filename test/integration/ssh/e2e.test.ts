@@ -82,7 +82,9 @@ describe.skipIf(!hasAll)('SSH end to end with the real helper and kernel', () =>
       external: ['cpu-features', '*.node'],
       logLevel: 'error',
     });
-    const { child, stdout, stderr } = startChild(process.execPath, [driver, JSON.stringify(base), `root@127.0.0.1:${a.port}`, prog.path]);
+    // The bundle lives in a temp dir: RINGBUF_STUDIO_ROOT says where the package (and its helpers) is.
+    const env = { ...process.env, RINGBUF_STUDIO_ROOT: path.resolve(__dirname, '../../..') };
+    const { child, stdout, stderr } = startChild(process.execPath, [driver, JSON.stringify(base), `root@127.0.0.1:${a.port}`, prog.path], { env });
     const attached = await waitFor(() => stdout().includes('attached') || child.exitCode !== null, 20_000);
     expect(attached && stdout().includes('attached'), stderr()).toBe(true);
     expect(loadedProgramNames()).toContain(prog.name);

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSshTarget, defaultHelperBinaryFor } from '../../../core/transport/ssh/index';
+import { findHelperBinary } from '../../../core/transport/helperBinaries';
+import { connectSshTarget } from '../../../core/transport/ssh/index';
 import type { SshConnectOptions } from '../../../core/transport/ssh/index';
 import type { HelperProcess } from '../../../core/transport/types';
 import { StudioError } from '../../../core/util/errors';
@@ -16,7 +17,7 @@ import type { SshdInstance, TestUser } from '../../support/sshd';
 
 function realHelper(): string | undefined {
   try {
-    return defaultHelperBinaryFor('x86_64');
+    return findHelperBinary('x86_64');
   } catch {
     return undefined;
   }
@@ -70,6 +71,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
   let sudoUser: TestUser | undefined;
   let pwUser: TestUser | undefined;
   let plainUser: TestUser | undefined;
+  let cmdUser: TestUser | undefined;
   const logs: string[] = [];
 
   beforeAll(async () => {
@@ -83,6 +85,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
     sudoUser?.remove();
     pwUser?.remove();
     plainUser?.remove();
+    cmdUser?.remove();
     await sshd?.stop();
     fs.rmSync(work, { recursive: true, force: true });
   });
@@ -151,7 +154,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
   });
 
   it.skipIf(!realHelper())('spawnHelper(["--version"]) runs the real helper', async () => {
-    const t = await connectSshTarget('t', { ...withKey(), helperBinaryFor: defaultHelperBinaryFor, remoteCacheDir: path.join(work, 'cache-real') });
+    const t = await connectSshTarget('t', { ...withKey(), helperBinaryFor: (arch) => findHelperBinary(arch), remoteCacheDir: path.join(work, 'cache-real') });
     const p = await t.spawnHelper(['--version']);
     const text = await readAll(p.stdout);
     expect((await p.exited).code).toBe(0);
@@ -173,6 +176,33 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
     await t.close();
   });
 
+  it('spawnCommand runs argv as the login user (env, cwd, hostile values as data) and reports its own pid', async () => {
+    cmdUser = addTestUser('rbscmd', 'nopasswd');
+    const t = await connectSshTarget('t', { ...withKey(cmdUser.name) });
+    try {
+      const dir = path.join(work, "cmd dir $(x)");
+      fs.mkdirSync(dir, { mode: 0o777 });
+      fs.chmodSync(dir, 0o777);
+      const value = `it's "$(touch ${path.join(work, 'ENV-RAN')})"`;
+      const p = await t.spawnCommand(['sh', '-c', 'echo "$$ $(id -u) $X $(pwd)"; echo err >&2', 'sh'], { env: { X: value }, cwd: dir });
+      const [out, err] = await Promise.all([readAll(p.stdout), readAll(p.stderr)]);
+      const pid = await p.pid;
+      expect((await p.exited).code).toBe(0);
+      const uid = execFileSync('id', ['-u', cmdUser.name], { encoding: 'utf8' }).trim();
+      expect(out).toBe(`${pid} ${uid} ${value} ${dir}\n`);
+      expect(pid).toBeGreaterThan(1);
+      expect(err).toBe('err\n'); // the pid marker is taken out of stderr
+      expect(fs.existsSync(path.join(work, 'ENV-RAN'))).toBe(false);
+      await expect(t.spawnCommand(['true'], { env: { 'A B': 'x' } })).rejects.toThrow(/invalid environment variable name/);
+      const missing = await t.spawnCommand(['true'], { cwd: path.join(work, 'no-such-dir') });
+      missing.stdout.resume(); // `exited` waits for the output to be read to its end
+      expect((await missing.exited).code).toBe(127);
+      expect(await missing.pid).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a sudo password is asked only when needed, never reaches the helper or the logs', async () => {
     const password = `pw-${Date.now()}-secret`;
     pwUser = addTestUser('rbspw', { password });
@@ -188,9 +218,9 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
     let asked = 0;
     const t = await connectSshTarget('t', {
       ...withKey(pwUser.name),
-      getSudoPassword: (name) => {
+      getSudoPassword: (who) => {
         asked++;
-        expect(name).toBe('t');
+        expect(who).toEqual({ target: 't', user: pwUser?.name, identity: `ssh:${pwUser?.name}@127.0.0.1:${sshd.port}/${sshd.hostKeyFingerprint}` });
         return Promise.resolve(password);
       },
       log: (level, msg) => logs.push(`${level}: ${msg}`),
@@ -317,7 +347,7 @@ describe.skipIf(!available('sshd'))('SshTarget (real sshd)', () => {
 
   it('a missing helper for the remote arch names the arch and how to build it', async () => {
     const err = await connectSshTarget('t', { ...withKey(), helperBinaryFor: (arch) => path.join(work, `nothing-${arch}`) }).catch((e: unknown) => e);
-    expect((err as StudioError).code).toBe('EHELPERARCH');
+    expect((err as StudioError).code).toBe('ENOHELPER');
     expect((err as StudioError).message).toContain('x86_64');
   });
 

@@ -130,7 +130,8 @@ function fakeArm64With64kPages(name: string): TargetConnection & { loadsReceived
   };
   const target = {
     name,
-    kind: 'ssh' as const,
+    identity: `fake:${name}`,
+    capabilities: { sharesHostKernel: false, canUpload: false, canRunCommands: false },
     loadsReceived: 0,
     spawnHelper(): Promise<HelperProcess> {
       const stdout = new PassThrough();

@@ -44,7 +44,7 @@ describe('--max-entries overrides', () => {
 describe('kernel check before deploy', () => {
   const hello = { protocol: 1, helper: '0.1.0', arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: 1, uid: 0, features: { progTypes: {}, attach: {} } };
   it('refuses kernels older than 5.8 (no BPF ring buffer) with a clear message', async () => {
-    const { kernelProblem } = await import('../../../core/run/run');
+    const { kernelProblem } = await import('../../../core/run/index');
     expect(kernelProblem({ ...hello, kernel: '5.4.0-150-generic', ringbuf: false }, 'vm1')?.message).toBe(
       'vm1 runs Linux 5.4.0-150-generic, which has no BPF ring buffer (BPF_MAP_TYPE_RINGBUF needs kernel 5.8 or newer)',
     );

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listSshHosts, resolveTarget } from '../../../../core/transport/ssh/config';
+import { listSshHosts, resolveTarget, validateExtraTarget } from '../../../../core/transport/ssh/config';
 
 let dir: string;
 let cfg: string;
@@ -80,5 +80,51 @@ describe('ssh config resolution', () => {
       user: 'alice',
       port: 2201,
     });
+  });
+});
+
+// Trust item 3: a ringbufStudio.targets entry may come from a cloned workspace. It is
+// checked exactly as the CLI checks a typed target spec, hops of its ProxyJump included.
+describe('ringbufStudio.targets entries are validated like target specs', () => {
+  const entry = (over: Record<string, unknown>): Record<string, unknown> => ({ name: 'lab', host: '10.0.0.7', ...over });
+
+  it('refuses a host that would become known_hosts patterns, naming the entry and the host', () => {
+    const evil = entry({ host: 'evil.example,github.com,*.corp.example', proxyJump: 'bastion' });
+    expect(() => validateExtraTarget(evil)).toThrow(
+      `ringbufStudio.targets entry "lab": host name 'evil.example,github.com,*.corp.example' contains characters that are not allowed`,
+    );
+    expect(() => resolveTarget('lab', { sshConfigPath: path.join(dir, 'missing'), extraTargets: [evil as never] })).toThrow(/contains characters that are not allowed/);
+  });
+
+  it('refuses bad users, ports, names and ProxyJump hops — and accepts what a spec accepts', () => {
+    for (const [over, why] of [
+      [{ user: 'a b' }, /user name 'a b'/],
+      [{ user: '$(id)' }, /user name/],
+      [{ port: 0 }, /port 0 is not a number 1-65535/],
+      [{ port: '22' }, /port "22"/],
+      [{ name: 'two words' }, /plain alias/],
+      [{ name: 'root@x' }, /plain alias/],
+      [{ host: '-oProxyCommand=x' }, /host name/],
+      [{ host: 'a\nb' }, /host name/],
+      [{ proxyJump: 'ok.example,evil host' }, /proxyJump: invalid target 'evil host'/],
+      [{ proxyJump: 'x;touch /tmp/p' }, /proxyJump: invalid target/],
+      [{ proxyJump: 'bastion,*.corp.example' }, /proxyJump: invalid target '\*\.corp\.example'/],
+    ] as const) {
+      expect(() => validateExtraTarget(entry(over)), JSON.stringify(over)).toThrow(why);
+    }
+    expect(validateExtraTarget(entry({ user: 'lab', port: 2222, identityFile: '~/.ssh/lab', proxyJump: 'ssh://ops@bastion:2200,jump2' }))).toEqual({
+      name: 'lab',
+      host: '10.0.0.7',
+      user: 'lab',
+      port: 2222,
+      identityFile: '~/.ssh/lab',
+      proxyJump: 'ssh://ops@bastion:2200,jump2',
+    });
+    expect(validateExtraTarget(entry({ host: 'fe80::1%eth0' })).host).toBe('fe80::1%eth0');
+  });
+
+  it('a setting host is used as typed: no %-token expansion (that is ssh_config syntax)', () => {
+    expect(() => resolveTarget('lab', { sshConfigPath: path.join(dir, 'missing'), extraTargets: [{ name: 'lab', host: '%d' }] })).not.toThrow();
+    expect(resolveTarget('lab', { sshConfigPath: path.join(dir, 'missing'), extraTargets: [{ name: 'lab', host: '%d' }] }).hostName).toBe('%d');
   });
 });

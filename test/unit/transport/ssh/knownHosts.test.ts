@@ -115,6 +115,18 @@ describe('known_hosts matching', () => {
     expect(verifyHostKey(readKnownHosts(file), '[127.0.0.1]:2200', k('a').blob).status).toBe('known');
   });
 
+  it('refuses to write a name that is really a list of patterns, and writes nothing', () => {
+    const file = path.join(dir, 'refuse', 'known_hosts');
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, `vm.lan ${k('a').type} ${k('a').b64}\n`);
+    const before = fs.readFileSync(file, 'utf8');
+    for (const name of ['evil.example,github.com,*.corp.example', '[evil.example,github.com]:2222', 'a b', '*', 'host?', '!host', 'a\nb ssh-ed25519 AAAA', '|1|x|y', '#c', '@revoked', '']) {
+      expect(() => appendKnownHost(file, name, k('b').blob), JSON.stringify(name)).toThrow(/refusing to write .* to known_hosts/);
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    expect(verifyHostKey(readKnownHosts(file), 'github.com', k('b').blob).status).toBe('unknown');
+  });
+
   it('appends plain names to a plain (or new) file', () => {
     const file = path.join(dir, 'sub', 'known_hosts');
     const e = appendKnownHost(file, 'vm.lan', k('a').blob);
