@@ -41,14 +41,12 @@ export interface ShownStep {
   failing: boolean;
 }
 
-/** The steps of the path on one source line (the last time the path ran through it). */
+/** A stretch of the path on one source line (a line the path returns to, in a loop, comes again). */
 export interface PathLine {
   file: string;
   line: number;
-  /** Position of the line's last visit in the path (0 = first line the path ran). */
-  order: number;
-  /** How many separate times the path ran this line (loops run it again). */
-  visits: number;
+  /** 1 for the path's first pass through this line, 2 for the second, … */
+  pass: number;
   steps: ShownStep[];
 }
 
@@ -99,34 +97,35 @@ export function shownSlots(step: PathStep): ShownSlot[] {
 }
 
 function groupPath(log: ParsedVerifierLog, locator: SourceLocator, failingInsn: number | undefined): PathLine[] {
-  const byLine = new Map<string, PathLine>();
-  let prevKey: string | undefined;
+  const out: PathLine[] = [];
+  const passes = new Map<string, number>();
   let failIndex = -1;
   if (log.error) {
     for (let i = log.path.length - 1; i >= 0 && failIndex < 0; i--) if (failingInsn === undefined || log.path[i]?.insn === failingInsn) failIndex = i;
   }
+  let current: PathLine | undefined;
   log.path.forEach((step, i) => {
     const at = locator.locate(step.source, step.insn);
     if (!at) return;
-    const key = `${at.file}:${at.line}`;
-    let entry = byLine.get(key);
-    const failing = i === failIndex;
-    const shown: ShownStep = { insn: step.insn, text: step.text, slots: shownSlots(step), failing };
-    if (!entry) {
-      entry = { file: at.file, line: at.line, order: i, visits: 1, steps: [shown] };
-      byLine.set(key, entry);
-    } else if (key !== prevKey) {
-      // The path comes back to this line (a loop): show the latest pass.
-      entry.visits++;
-      entry.order = i;
-      entry.steps = [shown];
-    } else {
-      entry.order = i;
-      entry.steps.push(shown);
+    const shown: ShownStep = { insn: step.insn, text: step.text, slots: shownSlots(step), failing: i === failIndex };
+    if (current && current.file === at.file && current.line === at.line) {
+      current.steps.push(shown);
+      return;
     }
-    prevKey = key;
+    const key = `${at.file}:${at.line}`;
+    const pass = (passes.get(key) ?? 0) + 1;
+    passes.set(key, pass);
+    current = { file: at.file, line: at.line, pass, steps: [shown] };
+    out.push(current);
   });
-  return [...byLine.values()].sort((a, b) => a.order - b.order);
+  return out;
+}
+
+/** The last pass of the path through each line (what a hover on that line shows), with the number of passes. */
+export function lastPassByLine(path: readonly PathLine[]): Map<string, PathLine> {
+  const out = new Map<string, PathLine>();
+  for (const p of path) out.set(`${p.file}:${p.line}`, p);
+  return out;
 }
 
 function heatOf(log: ParsedVerifierLog, locator: SourceLocator): HeatLine[] {

@@ -286,6 +286,12 @@ export class VerifierLogParser {
       this.sawLevel2 = true;
       return;
     }
+    // A state without an index: 5.10 after a conditional jump, 6.x after `to caller at N:`.
+    if (/^\s*(frame\d{1,2}: )?R\d{1,2}(_[rwD]{1,3})?=/.test(line)) {
+      this.pendingPre = this.pendingPre?.full ? this.pendingPre : { full: false, text: line.trim() };
+      this.clearTrailing();
+      return;
+    }
     const stats = parseStats(line, this.stats);
     if (stats) {
       this.stats = stats;
@@ -522,17 +528,20 @@ function buildPath(entries: ChainEntry[]): PathStep[] {
     ...(refs !== undefined ? { refs } : {}),
   });
   const steps: PathStep[] = [];
-  for (const e of entries) {
+  entries.forEach((e, i) => {
     if (e.pre) apply(parseState(e.pre.text), e.pre.full);
     const line = e.line ?? '';
     const semi = commentStart(line);
     const text = line.slice(0, semi).trim();
-    const after: PrintedState = semi < line.length ? parseState(line.slice(semi + 1).trim()) : { frame, slots: [] };
+    let after: PrintedState = semi < line.length ? parseState(line.slice(semi + 1).trim()) : { frame, slots: [] };
+    // No comment (precision tracking interrupted it): the changes print as the next instruction's state.
+    const next = entries[i + 1]?.pre;
+    if (semi === line.length && next && !next.full) after = parseState(next.text);
     if (after.slots.length === 0) after.frame = frame;
     const before = snapshot();
     if (after.slots.length) apply(after, false);
     steps.push({ insn: e.insn, code: e.code, text, frame: before.frame, before, after, ...(e.source ? { source: e.source } : {}) });
-  }
+  });
   return steps;
 }
 

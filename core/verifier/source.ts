@@ -21,18 +21,26 @@ export function sourceText(src: SourceContext): string | undefined {
 }
 
 /**
- * The path a log's file name refers to: the user's file when the base names match,
- * else the name resolved next to it (a header), else the name as printed.
+ * A file a log or line info names, when it is the user's file or an existing file inside the
+ * user's folder (a local header); undefined otherwise. Log text comes from the target: a
+ * name outside the folder stays a name and is never read.
  */
-export function resolveLogFile(name: string, src: SourceContext): string {
+export function containedLogFile(name: string, src: SourceContext): string | undefined {
   if (path.basename(name) === path.basename(src.file)) return src.file;
-  const near = path.resolve(path.dirname(src.file), name);
-  return fs.existsSync(near) ? near : name;
+  const dir = path.dirname(path.resolve(src.file));
+  const near = path.resolve(dir, name);
+  const rel = path.relative(dir, near);
+  if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return fs.existsSync(near) ? near : undefined;
+}
+
+/** The path a log's file name refers to: the user's file or a header next to it, else the name as printed. */
+export function resolveLogFile(name: string, src: SourceContext): string {
+  return containedLogFile(name, src) ?? name;
 }
 
 /** 1-based column of the first non-blank character of a line (1 when unknown). */
-export function firstColumn(text: string | undefined, line: number): { column: number; endColumn: number } {
-  const l = text?.split('\n')[line - 1];
+function columnsOf(l: string | undefined): { column: number; endColumn: number } {
   if (l === undefined) return { column: 1, endColumn: 1 };
   const trimmedEnd = l.replace(/\s+$/, '');
   const start = trimmedEnd.length - trimmedEnd.trimStart().length;
@@ -124,7 +132,8 @@ export class SourceLocator {
   private readonly text: string | undefined;
   readonly programLine: LinePos | undefined;
   private readonly byText = new Map<string, number | undefined>();
-  private readonly otherTexts = new Map<string, string | undefined>();
+  /** Per name as printed: the file it is, and its lines when readable. */
+  private readonly files = new Map<string, { file: string; lines: string[] | undefined }>();
 
   constructor(
     readonly src: SourceContext,
@@ -146,12 +155,13 @@ export class SourceLocator {
   }
 
   private at(name: string, line: number): Located {
-    const file = name === this.src.file ? name : resolveLogFile(name, this.src);
-    let text = this.text;
-    if (file !== this.src.file) {
-      if (!this.otherTexts.has(file)) this.otherTexts.set(file, sourceText({ file }));
-      text = this.otherTexts.get(file);
+    let f = this.files.get(name);
+    if (!f) {
+      const file = containedLogFile(name, this.src);
+      const text = file === this.src.file ? this.text : file ? sourceText({ file }) : undefined;
+      f = { file: file ?? name, lines: text?.split('\n') };
+      this.files.set(name, f);
     }
-    return { file, line, ...firstColumn(text, line) };
+    return { file: f.file, line, ...columnsOf(f.lines?.[line - 1]) };
   }
 }

@@ -121,10 +121,19 @@ const TYPE_WORDS: Record<string, string> = {
 /** Splits `scalar(...)`/`P4`/`inv(...)` etc. into type, fields and a short summary. */
 export function describeValue(raw: string): ValueDescription {
   let v = raw.trim();
-  const precise = /^P(?=[a-z\d-])/.test(v);
-  if (precise) v = v.slice(1);
+  let precise = false;
+  if (/^P(?=[a-z\d-])/.test(v)) {
+    precise = true;
+    v = v.slice(1);
+  }
+  // 5.10 marks a precise scalar `invP16` / `invP(…)`.
+  if (/^invP/.test(v)) {
+    precise = true;
+    v = `inv${v.slice(4)}`;
+  }
   if (/^-?\d+$|^-?0x[0-9a-f]+$/i.test(v)) return { type: 'scalar', precise, nullable: false, fields: {}, constant: v, summary: `the constant ${v}` };
-  const inv = /^inv(-?\d+)$/.exec(v);
+  // 5.10 prints known scalars as `inv16`, kernels before 5.0 as `imm16`.
+  const inv = /^(?:inv|imm)(-?\d+)$/.exec(v);
   if (inv?.[1]) return { type: 'scalar', precise, nullable: false, fields: {}, constant: inv[1], summary: `the constant ${inv[1]}` };
   const fp = /^fp(-?\d+)$/.exec(v);
   if (fp) return { type: 'fp', precise, nullable: false, fields: { off: fp[1] ?? '0' }, summary: `a pointer into the stack at offset ${fp[1] ?? '0'}` };
