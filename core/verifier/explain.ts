@@ -81,11 +81,16 @@ export interface ExplainOptions {
   loaded?: boolean;
 }
 
-/** The slots worth showing for a step: what it touched, with values after it, else before it. */
-export function shownSlots(step: PathStep): ShownSlot[] {
+/**
+ * The slots worth showing for a step: what it touched, with values after it, else before it.
+ * A call shows its result; its argument registers only where it failed (how many arguments a
+ * helper takes is not in the log, and leftovers in R1–R5 would mislead).
+ */
+export function shownSlots(step: PathStep, failing = false): ShownSlot[] {
   const after = new Map(step.after.slots.map((s) => [s.name, s.value]));
   const before = new Map(step.before.slots.map((s) => [s.name, s.value]));
-  const names = [...new Set([...slotsOfInstruction(step.text), ...after.keys()])];
+  const touched = /^call /.test(step.text) && !failing ? ['R0'] : slotsOfInstruction(step.text);
+  const names = [...new Set([...touched, ...after.keys()])];
   const out: ShownSlot[] = [];
   for (const name of names) {
     const written = after.get(name);
@@ -107,7 +112,7 @@ function groupPath(log: ParsedVerifierLog, locator: SourceLocator, failingInsn: 
   log.path.forEach((step, i) => {
     const at = locator.locate(step.source, step.insn);
     if (!at) return;
-    const shown: ShownStep = { insn: step.insn, text: step.text, slots: shownSlots(step), failing: i === failIndex };
+    const shown: ShownStep = { insn: step.insn, text: step.text, slots: shownSlots(step, i === failIndex), failing: i === failIndex };
     if (current && current.file === at.file && current.line === at.line) {
       current.steps.push(shown);
       return;

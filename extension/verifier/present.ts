@@ -16,6 +16,8 @@ export function words(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
 }
 
+const HOVER_STEPS = 12;
+
 function stepMarkdown(step: ShownStep, bold: boolean): string[] {
   const insn = `${step.insn}: ${step.text}`;
   const head = bold ? `**${code(insn)}**${step.failing ? ' ← the verifier stopped here' : ''}` : code(insn);
@@ -35,11 +37,15 @@ export function pathHoverMarkdown(line: PathLine, passes: number, where: string,
   const out: string[] = [];
   const failingHere = error && line.steps.some((s) => s.failing);
   if (failingHere) {
-    out.push(`**Verifier: ${words(error.category)}** — ${code(error.message, 240)}`, '', words(error.explanation), '', `**Fix:** ${words(error.fix)}`, '', '---', '');
+    // The explanation and fix are our sentences (what they quote from the log is \w+ only): their `code` stays code.
+    out.push(`**Verifier: ${words(error.category)}** — ${code(error.message, 240)}`, '', error.explanation, '', `**Fix:** ${error.fix}`, '', '---', '');
   }
   out.push(`**Failing path** on ${words(where)}${passes > 1 ? ` — pass ${line.pass} of ${passes} through this line` : ''}`, '');
-  line.steps.forEach((step, i) => {
-    out.push(...stepMarkdown(step, i === line.steps.length - 1), '');
+  // An unrolled loop puts hundreds of instructions on one line: the last ones matter.
+  const shown = line.steps.slice(-HOVER_STEPS);
+  if (shown.length < line.steps.length) out.push(`_… ${line.steps.length - shown.length} earlier instructions on this line (the Verifier view lists them all)_`, '');
+  shown.forEach((step, i) => {
+    out.push(...stepMarkdown(step, i === shown.length - 1), '');
   });
   return out.join('\n');
 }

@@ -14,13 +14,23 @@ describe('hover of a line on the failing path', () => {
     const line = lastPassByLine(explained.path).get(`${file}:${lineOf(text, 'REJECTED HERE')}`)!;
     const md = pathHoverMarkdown(line, 1, 'local (Linux 6.18), program rbs_v_null', explained.error);
     expect(md).toMatch(/^\*\*Verifier: null\\-check\*\* — `R6 invalid mem access 'ringbuf_mem_or_null'`/);
-    expect(md).toContain('**Fix:** Check the result of bpf\\_ringbuf\\_reserve\\(\\)');
+    expect(md).toContain('**Fix:** Check the result of bpf_ringbuf_reserve() and return early when it is NULL (e.g. `if (!e) return 0;`)');
     const lines = md.split('\n');
     const last = lines.filter((l) => l.startsWith('**`'));
     expect(last).toEqual(['**`8: *(u32 *)(r6 +0) = r0`** ← the verifier stopped here']);
     expect(lines).toContain("- **`R6 = ringbuf_mem_or_null(id=2,ref_obj_id=2,sz=20)` — a reserved ring buffer record or NULL \\(20 bytes, reference 2\\)**");
-    // Earlier instructions of the line are plain.
-    expect(lines.some((l) => l.startsWith('`6: call bpf_get_current_pid_tgid#14`'))).toBe(true);
+    // Earlier instructions of the line are plain; a call shows its result, not leftover argument registers.
+    const call = lines.findIndex((l) => l.startsWith('`6: call bpf_get_current_pid_tgid#14`'));
+    expect(lines.slice(call + 1, call + 3)).toEqual(['- `R0 ← scalar()` — any number \\(unknown scalar\\)', '']);
+  });
+
+  it('a line with hundreds of instructions (an unrolled loop) shows the last twelve', () => {
+    const { explained, file, text } = explainFixture('6.18', 'too_complex');
+    const line = lastPassByLine(explained.path).get(`${file}:${lineOf(text, 'BRANCHES HERE')}`)!;
+    expect(line.steps.length).toBeGreaterThan(100);
+    const md = pathHoverMarkdown(line, 1, 'local', explained.error);
+    expect(md).toContain(`_… ${line.steps.length - 12} earlier instructions on this line`);
+    expect(md.split('\n').filter((l) => /^(\*\*)?`\d+: /.test(l))).toHaveLength(12);
   });
 
   it('a line the path passed more than once says which pass it shows', () => {
