@@ -2,9 +2,9 @@
 // this failure (with the register and type the verifier named), and the usual fix.
 // Rules are checked in order; the first that matches the verifier's message wins.
 
-export type VerifierCategory = 'null-check' | 'out-of-bounds' | 'unreleased-reference' | 'invalid-access' | 'unbounded-loop' | 'too-complex' | 'other';
-
-export const VERIFIER_CATEGORIES: readonly VerifierCategory[] = ['null-check', 'out-of-bounds', 'unreleased-reference', 'invalid-access', 'unbounded-loop', 'too-complex', 'other'];
+/** The fixed set `verify --format json` prints in `error.category`. */
+export const VERIFIER_CATEGORIES = ['null-check', 'out-of-bounds', 'unreleased-reference', 'invalid-access', 'unbounded-loop', 'too-complex', 'other'] as const;
+export type VerifierCategory = (typeof VERIFIER_CATEGORIES)[number];
 
 export interface FailureExplanation {
   category: VerifierCategory;
@@ -42,7 +42,7 @@ const RULES: Rule[] = [
     category: 'null-check',
     match: /\b(R\d+) type=(\w*_or_null\w*) expected=|Possibly NULL pointer passed to (?:trusted )?arg(\d+)/,
     explain: (m) => (m[2] ? `${reg(m)} may be NULL (${m[2]}) where the call needs a valid pointer.` : `argument ${m[3] ?? ''} may be NULL where the call needs a valid pointer.`),
-    fix: (m) => `Compare it with NULL and return early before passing it on (the pointer came from ${producer(m[2] ?? '')}).`,
+    fix: (m) => `Check the result of ${producer(m[2] ?? '')} and return early when it is NULL (e.g. \`if (!e) return 0;\`) before passing it to a helper.`,
   },
   {
     category: 'unreleased-reference',

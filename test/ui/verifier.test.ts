@@ -66,7 +66,7 @@ describe.skipIf(!available('browser') || !available('bpf'))('Verifier explorer i
     await openFile(page, 'null_check.bpf.c');
     await runCommand(page, 'Ringbuf Studio: Verify Program (Load Without Attaching)');
     const hint = await waitUntil('the inline hint', async () => (await afterTexts(page)).find((t) => t.includes('null-check:')), 120_000);
-    expect(hint).toMatch(/R6 holds a pointer that may be NULL .*Fix: Check the result of bpf_ringbuf_reserve\(\)/);
+    expect(hint).toMatch(/R1 may be NULL \(ringbuf_mem_or_null\) .*Fix: Check the result of bpf_ringbuf_reserve\(\)/);
     const lens = page.locator('.contentWidgets .codelens-decoration', { hasText: 'rejected on local kernel' }).first();
     await lens.waitFor({ timeout: 30_000 });
     expect(await lens.innerText()).toContain(`null-check at line ${lineOf('null_check.bpf.c', 'REJECTED HERE')} · 8 instructions`);
@@ -74,15 +74,15 @@ describe.skipIf(!available('browser') || !available('bpf'))('Verifier explorer i
   });
 
   it('hovering the failing line shows each instruction with its registers, the failing one in bold', async () => {
-    await page.locator('.editor-instance .view-line', { hasText: 'REJECTED HERE' }).first().locator('span', { hasText: 'pid' }).first().hover();
+    await page.locator('.editor-instance .view-line', { hasText: 'REJECTED HERE' }).first().locator('span', { hasText: 'bpf_get_current_comm' }).first().hover();
     const hover = page.locator('.monaco-hover:visible', { hasText: 'Failing path' }).first();
     await hover.waitFor({ timeout: 20_000 });
     const text = await hover.innerText();
     expect(text).toMatch(/Verifier: null-check/);
-    expect(text).toContain("R6 = ringbuf_mem_or_null(id=");
-    expect(text).toMatch(/a reserved ring buffer record or NULL \(20 bytes/);
+    expect(text).toContain('R1 = ringbuf_mem_or_null(id=');
+    expect(text).toMatch(/a reserved ring buffer record or NULL \(32 bytes/);
     const bold = await hover.locator('strong').allInnerTexts();
-    expect(bold.some((b) => b.includes('*(u32 *)(r6 +0) = r0'))).toBe(true);
+    expect(bold.some((b) => b.includes('call bpf_get_current_comm#16'))).toBe(true);
     await screenshot(page, 'ui-verifier-2-hover');
     await page.keyboard.press('Escape');
   });
@@ -101,7 +101,7 @@ describe.skipIf(!available('browser') || !available('bpf'))('Verifier explorer i
     await row.locator('.monaco-tl-twistie').click();
     const call = tree.locator('.monaco-list-row', { hasText: 'call bpf_ringbuf_reserve' }).first();
     await call.waitFor();
-    expect(await call.innerText()).toMatch(/R0=ringbuf_mem_or_null\(id=\d+,ref_obj_id=\d+,sz=20\)/);
+    expect(await call.innerText()).toMatch(/R0=ringbuf_mem_or_null\(id=\d+,ref_obj_id=\d+,sz=32\)/);
     await screenshot(page, 'ui-verifier-3-view');
     await call.click();
     await page.locator('.statusbar-item', { hasText: `Ln ${reserveLine}, Col 1` }).first().waitFor({ timeout: 10_000 });

@@ -23,7 +23,7 @@ const fixture = (name: string): string => path.join(dir, `${name}.bpf.c`);
 const lineOf = (file: string, marker: string): number => fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1;
 
 const cases: Array<{ name: string; program: string; category: string; marker: string; state?: [string, RegExp] }> = [
-  { name: 'null_check', program: 'rbs_v_null', category: 'null-check', marker: 'REJECTED HERE', state: ['R6', /^ringbuf_mem_or_null\(/] },
+  { name: 'null_check', program: 'rbs_v_null', category: 'null-check', marker: 'REJECTED HERE', state: ['R1', /^ringbuf_mem_or_null\(/] },
   { name: 'out_of_bounds', program: 'rbs_v_oob', category: 'out-of-bounds', marker: 'REJECTED HERE', state: ['R6', /^map_value\(.*umax=0x7fffffff8/] },
   { name: 'unreleased_reference', program: 'rbs_v_leak', category: 'unreleased-reference', marker: 'REJECTED HERE' },
   { name: 'invalid_access', program: 'rbs_v_scalar', category: 'invalid-access', marker: 'REJECTED HERE', state: ['R7', /^scalar\(/] },
@@ -73,7 +73,13 @@ describe.skipIf(!available('bpf'))('verify on the local kernel', () => {
           insns_processed: 8,
           total_states: 0,
           peak_states: 0,
-          error: { line: lineOf(fixture('null_check'), 'REJECTED HERE'), column: 2, message: "R6 invalid mem access 'ringbuf_mem_or_null'", category: 'null-check', hint: expect.stringMatching(/may be NULL.*if \(!e\) return 0;/) },
+          error: {
+            line: lineOf(fixture('null_check'), 'REJECTED HERE'),
+            column: 2,
+            message: 'R1 type=ringbuf_mem_or_null expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_',
+            category: 'null-check',
+            hint: expect.stringMatching(/may be NULL.*if \(!e\) return 0;/),
+          },
         },
       ],
     });

@@ -18,7 +18,7 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'null_check', category: 'null-check', message: /^R6 invalid mem access '(ringbuf|alloc)_mem_or_null'$/, culprit: ['R6', /^(ringbuf|alloc)_mem_or_null\(/], fix: /bpf_ringbuf_reserve\(\).*if \(!e\) return 0;/ },
+  { name: 'null_check', category: 'null-check', message: /^R1 type=(ringbuf|alloc)_mem_or_null expected=/, culprit: ['R1', /^(ringbuf|alloc)_mem_or_null\(/], fix: /bpf_ringbuf_reserve\(\).*if \(!e\) return 0;/ },
   { name: 'out_of_bounds', category: 'out-of-bounds', message: /R6 unbounded memory access/, culprit: ['R6', /^map_value\(.*umax=(0x7fffffff8|34359738360)/], fix: /Bound the index/ },
   { name: 'unreleased_reference', category: 'unreleased-reference', message: /^Unreleased reference id=\d+ alloc_insn=6/, fix: /bpf_ringbuf_submit\(\) or bpf_ringbuf_discard\(\)/ },
   { name: 'invalid_access', category: 'invalid-access', message: /^R7 invalid mem access 'scalar'$/, culprit: ['R7', /^scalar\(/], fix: /bpf_probe_read_user\(\)/ },
@@ -53,10 +53,10 @@ describe('verifier failures on kernel 6.18 (logs from the helper, level 2)', () 
     });
   }
 
-  it('null-check: the record is "or NULL" in plain words, and the path runs reserve → dereference', () => {
+  it('null-check: the record is "or NULL" in plain words, and the path runs reserve → the helper call', () => {
     const { explained, text } = explainFixture('6.18', 'null_check');
-    expect(explained.error?.culprit?.summary).toMatch(/reserved ring buffer record or NULL \(20 bytes/);
-    expect(explained.error?.explanation).toMatch(/R6 .*may be NULL \(ringbuf_mem_or_null\)/);
+    expect(explained.error?.culprit?.summary).toMatch(/reserved ring buffer record or NULL \(32 bytes/);
+    expect(explained.error?.explanation).toBe('R1 may be NULL (ringbuf_mem_or_null) where the call needs a valid pointer.');
     const lines = explained.path.map((l) => l.line);
     expect(lines).toContain(lineOf(text, 'bpf_ringbuf_reserve('));
     expect(lines.at(-1)).toBe(lineOf(text, 'REJECTED HERE'));

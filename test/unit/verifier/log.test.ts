@@ -54,6 +54,16 @@ describe('level 2 (every path): the failing path is rebuilt from the depth-first
   });
 });
 
+describe('kernels differ', () => {
+  it('the same program on 6.1: through the callee and back, then rejected for the reference it still holds', () => {
+    const { log, explained, text } = explainFixture('6.1', 'subprogram');
+    expect(explained.error?.category).toBe('unreleased-reference');
+    expect(log.path.some((s) => s.frame === 1)).toBe(true);
+    expect(explained.error?.acquiredAt?.line).toBe(lineOf(text, 'bpf_ringbuf_reserve('));
+    expect(explained.error?.at.line).toBe(lineOf(text, 'if (e)'));
+  });
+});
+
 describe('level 1 (the failing path only; the log is rewound at each branch)', () => {
   it('6.18: the popped branch\'s state on the line of the jump is the next step\'s state', () => {
     const log = parseVerifierLog(fs.readFileSync(path.resolve(__dirname, '../../fixtures/run/logs/verifier_leak.log'), 'utf8'));

@@ -13,15 +13,16 @@ describe('hover of a line on the failing path', () => {
     const { explained, file, text } = explainFixture('6.18', 'null_check');
     const line = lastPassByLine(explained.path).get(`${file}:${lineOf(text, 'REJECTED HERE')}`)!;
     const md = pathHoverMarkdown(line, 1, 'local (Linux 6.18), program rbs_v_null', explained.error);
-    expect(md).toMatch(/^\*\*Verifier: null\\-check\*\* — `R6 invalid mem access 'ringbuf_mem_or_null'`/);
+    expect(md).toMatch(/^\*\*Verifier: null\\-check\*\* — `R1 type=ringbuf_mem_or_null expected=fp, pkt/);
     expect(md).toContain('**Fix:** Check the result of bpf_ringbuf_reserve() and return early when it is NULL (e.g. `if (!e) return 0;`)');
     const lines = md.split('\n');
     const last = lines.filter((l) => l.startsWith('**`'));
-    expect(last).toEqual(['**`8: *(u32 *)(r6 +0) = r0`** ← the verifier stopped here']);
-    expect(lines).toContain("- **`R6 = ringbuf_mem_or_null(id=2,ref_obj_id=2,sz=20)` — a reserved ring buffer record or NULL \\(20 bytes, reference 2\\)**");
-    // Earlier instructions of the line are plain; a call shows its result, not leftover argument registers.
-    const call = lines.findIndex((l) => l.startsWith('`6: call bpf_get_current_pid_tgid#14`'));
-    expect(lines.slice(call + 1, call + 3)).toEqual(['- `R0 ← scalar()` — any number \\(unknown scalar\\)', '']);
+    expect(last).toEqual(['**`8: call bpf_get_current_comm#16`** ← the verifier stopped here']);
+    // The failing call shows its arguments (the NULL one first).
+    expect(lines).toContain('- **`R1 = ringbuf_mem_or_null(id=2,ref_obj_id=2,sz=32)` — a reserved ring buffer record or NULL \\(32 bytes, reference 2\\)**');
+    expect(lines).toContain('- **`R2 = 16` — the constant 16**');
+    // Earlier instructions of the line are plain.
+    expect(lines).toContain('`7: r2 = 16`');
   });
 
   it('a line with hundreds of instructions (an unrolled loop) shows the last twelve', () => {
