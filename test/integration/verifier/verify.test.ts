@@ -51,6 +51,19 @@ describe.skipIf(!available('bpf'))('verify on the local kernel', () => {
     }, 120_000);
   }
 
+  it('several programs in one object: accepted before the rejected one, not verified after it', async () => {
+    const file = fixture('several_programs');
+    const [v] = await verifyProgram(file, { logLevel: 1 });
+    expect(v!.programs.map((p) => [p.name, p.loaded, p.error?.category ?? null])).toEqual([
+      ['rbs_v_sev_good', true, null],
+      ['rbs_v_sev_bad', false, 'null-check'],
+      ['rbs_v_sev_after', false, 'other'],
+    ]);
+    expect(v!.programs[1]!.error?.at.line).toBe(lineOf(file, 'REJECTED HERE'));
+    expect(v!.programs[2]!.error).toMatchObject({ message: "not verified: loading stopped at the rejected program 'rbs_v_sev_bad' (programs load in order)", fix: "Fix 'rbs_v_sev_bad' first, then verify again.", at: { line: lineOf(file, 'sched_process_fork') } });
+    expect(loadedPrograms('rbs_v_sev_good')).toEqual([]);
+  }, 120_000);
+
   it('a rejection small enough is explained from the level 2 log (every path), a huge one from level 1', async () => {
     const [leak] = await verifyProgram(fixture('unreleased_reference'), { logLevel: 2 });
     expect(leak!.programs[0]!.log).toMatch(/^from 14 to 18: /m);
