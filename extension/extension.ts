@@ -13,6 +13,7 @@ import { sshPrompts } from './sshPrompts';
 import { StatusIndicator } from './status';
 import { Targets } from './targets';
 import { VerifierLog, verifierLogScheme } from './verifierLog';
+import { VerifierExplorer } from './verifier/explorer';
 import { LOCAL_TARGET } from '../core/transport/registry';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const sink = own(new LivePanelSink(context, stopFromPanel, panelLog, declareEventTypeInteractively));
   const runs = own(new Runs(hub, log, status, verifierLog, sink, callbacks));
   own(targets.onDidChangeSelection(() => authoring.relintAll()));
+  own(new VerifierExplorer(context, { log, callbacks, selectedTarget: () => targets.selected, pickTargets: (p) => targets.pickMany(p) }));
 
   own(vscode.workspace.registerTextDocumentContentProvider(verifierLogScheme, verifierLog));
   own(vscode.languages.registerCodeActionsProvider({ language: 'c', scheme: 'file' }, new RingbufCodeActions(hub), RingbufCodeActions.metadata));

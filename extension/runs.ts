@@ -185,6 +185,7 @@ export class Runs implements vscode.Disposable {
     if (err instanceof core.RunFailedError) {
       this.hub.publish('verifier', file, err.diagnostics);
       this.verifierLog.set(`${rel}: ${err.message}`, err.log);
+      void vscode.commands.executeCommand('ringbufStudio.verifier.explainLog', file.toString(), { log: err.log, message: err.message, target: this.lastRun?.targets.join(', ') });
       const line = this.log.error(`run ${rel}`, err);
       this.status.set({ state: 'error', message: line, hint: 'see Problems; the full log: Ringbuf Studio: Show Verifier Log' });
       const choice = await vscode.window.showErrorMessage(`Ringbuf Studio: ${err.message}`, 'Show Problems', 'Show Verifier Log');

@@ -70,6 +70,8 @@ export interface BpfProgramInfo {
   attachTarget: string;
   /** Instruction count. */
   insnCount: number;
+  /** Index of the program's first instruction within its ELF section (programs may share one). */
+  sectionInsnStart: number;
   helperCalls: BpfHelperCall[];
   /** Source position of the program's first instruction (from .BTF.ext), when present. */
   line?: number;
@@ -423,12 +425,28 @@ function readPrograms(elf: ElfFile, maps: BpfMapInfo[], btfExt: BtfExt | undefin
         attachKind: kind,
         attachTarget: target,
         insnCount: r.end - r.start,
+        sectionInsnStart: r.start,
         helperCalls,
         ...(first && first.insnIndex >= r.start ? { line: first.line, file: first.file } : {}),
       });
     }
   }
   return programs;
+}
+
+/**
+ * The source line of a program's instruction (as the verifier log numbers them) from .BTF.ext;
+ * undefined past the program's own instructions (subprograms libbpf appends from .text).
+ */
+export function programLineInfo(obj: BpfObjectInfo, programName: string): ((insn: number) => { file: string; line: number } | undefined) | undefined {
+  const prog = obj.programs.find((p) => p.name === programName);
+  const ext = obj.btfExt;
+  if (!prog || !ext) return undefined;
+  return (insn) => {
+    if (insn < 0 || insn >= prog.insnCount) return undefined;
+    const li = ext.lineAt(prog.section, prog.sectionInsnStart + insn);
+    return li && li.insnIndex >= prog.sectionInsnStart ? { file: li.file, line: li.line } : undefined;
+  };
 }
 
 /** Instruction index → map name for every relocation in `sec` that points at a map definition. */

@@ -115,6 +115,21 @@ const panelMessageSeeds: unknown[] = [
   { type: 'log', id: 6, level: 'warn', text: 'x' },
 ];
 
+/** Every real verifier log in the fixtures (each kernel's, both levels). */
+function verifierLogSeeds(): Uint8Array[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.log')) files.push(p);
+    }
+  };
+  for (const d of ['test/fixtures/verifier/logs', 'test/fixtures/run/logs', 'test/fixtures/qemu/logs']) walk(path.join(repoRoot, d));
+  return files.sort().map((f) => new Uint8Array(fs.readFileSync(f)));
+}
+
 export async function seedsFor(target: string): Promise<Uint8Array[]> {
   const saved = corpusInputs(target);
   switch (target) {
@@ -138,6 +153,8 @@ export async function seedsFor(target: string): Promise<Uint8Array[]> {
       return [...frameSeeds((await objectSeeds())[0] ?? new Uint8Array(0)), ...saved];
     case 'filter':
       return [...filterSeeds.map((s) => enc.encode(s)), ...saved];
+    case 'verifier-log':
+      return [...verifierLogSeeds(), ...saved];
     case 'panel-message':
       return [...panelMessageSeeds.map((m) => enc.encode(JSON.stringify(m))), ...saved];
     default:

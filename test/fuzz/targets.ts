@@ -13,6 +13,12 @@ import { lintObject, lintSource } from '../../core/lint/index';
 import { tryCompileFilter } from '../../core/panel/filter';
 import { CoreFrameDecoder, decodeCoreFrame, decodeHelperFrame, FrameDecoder, ProtocolError } from '../../core/protocol/helper';
 import { PanelMessageError, parseWebviewMessage } from '../../core/protocol/panel';
+import { explainFailure } from '../../core/verifier/categories';
+import { analyzeVerifierLog } from '../../core/verifier/diagnostics';
+import { explainVerifierLog } from '../../core/verifier/explain';
+import { VerifierLogParser } from '../../core/verifier/log';
+import { SourceLocator } from '../../core/verifier/source';
+import { describeValue } from '../../core/verifier/state';
 
 export interface FuzzTarget {
   /** What is fuzzed, for the summary. */
@@ -143,6 +149,28 @@ function filterTarget(input: Uint8Array): void {
   r.filter.test(get);
 }
 
+/** A source for the verifier log target to place lines on (never read from disk). */
+const FUZZ_SOURCE = Array.from({ length: 60 }, (_, i) => (i === 10 ? 'SEC("tp/x")' : `\tline_${i}(e->pid);`)).join('\n');
+
+/** The verifier log as the explorer uses it: streamed in odd chunks, explained, every value described. */
+function verifierLogTarget(input: Uint8Array): void {
+  const text = latin1.decode(input);
+  const parser = new VerifierLogParser();
+  for (const c of chunks(input)) parser.push(latin1.decode(c));
+  const log = parser.finish();
+  const h = hashOf(input);
+  const locator = new SourceLocator(
+    { file: 'fuzz.bpf.c', text: FUZZ_SOURCE },
+    { section: 'tp/x', ...(h & 1 ? { lineInfo: (insn: number) => (insn % 3 ? { file: 'fuzz.bpf.c', line: insn % 70 } : undefined) } : {}) },
+  );
+  const explained = explainVerifierLog(log, locator, { errno: h & 2 ? 7 : 13, loaded: (h & 12) === 12 });
+  JSON.stringify(explained);
+  // (shownSlots inside explainVerifierLog describes what each step touched; `before` adds the rest.)
+  for (const step of log.path.slice(-20)) for (const slot of step.before.slots) describeValue(slot.value);
+  analyzeVerifierLog(log);
+  explainFailure(text.slice(0, 512));
+}
+
 export const targets: Record<string, FuzzTarget> = {
   elf: {
     description: 'ELF/BPF object reader (core/elf) with BTF, layouts, event types, object-layer lint',
@@ -203,6 +231,19 @@ export const targets: Record<string, FuzzTarget> = {
     dictionary: words(
       'pid', 'comm', 'filename', '==', '!=', '<=', '>=', '<', '>', '&&', '||', '!', '(', ')', '"', "'", '~', 'contains', 'and', 'or', 'not',
       '0x', '1e308', '-0', '123456789012345678901234567890', '\\', '.', 'true', 'false', 'null', '/(a+)+$/', '[', ']', '((((((((((',
+    ),
+  },
+  'verifier-log': {
+    description: 'verifier log parser, explanation and state descriptions (core/verifier)',
+    run: verifierLogTarget,
+    // "It never throws on a log it does not understand": no error is expected at all.
+    expected: () => false,
+    dictionary: words(
+      '\nfrom 14 to 18: ', ': safe\n', '\n; e->pid = pid; @ prog.bpf.c:25\n', '\n; \n', '\n0: R1=ctx() R10=fp0\n', '\n7: (15) if r7 == 0x0 goto pc+9', '\n19: (95) exit\n',
+      '\n13: (85) call pc+6\n', '\n6: (85) call bpf_ringbuf_reserve#131\n', ' ; R0=ringbuf_mem_or_null(id=3,ref_obj_id=3,sz=16) refs=3', 'frame1: ', ' R6_w=', ' fp-8=mmmmmmmm',
+      'scalar(smin=smin32=0,smax=umax=smax32=umax32=99,var_off=(0x0; 0x7f))', 'invP0', '(', ')', ';', '=', '\nUnreleased reference id=3 alloc_insn=6\n',
+      '\nR6 invalid mem access \'ringbuf_mem_or_null\'\n', '\ninfinite loop detected at insn 6\n', '\nprocessed 21 insns (limit 1000000) max_states_per_insn 1 total_states 2 peak_states 2 mark_read 0\n',
+      '\nreturning from callee:\n', '\nto caller at 14:\n', '\nmark_precise: frame0: last_idx 6 first_idx 0 subseq_idx -1\n', '\nLive regs before insn:\n', ' goto pc-2', ' goto pc+32767',
     ),
   },
   'panel-message': {

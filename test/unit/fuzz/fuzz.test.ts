@@ -12,7 +12,7 @@ import { runOne, targets } from '../../fuzz/targets';
 
 const seed = Number(process.env.FUZZ_SEED ?? 0x5eed);
 // Inputs per target, sized from measured rates (elf ≈ 2.2k/s, btf ≈ 7.5k/s, lint ≈ 1.5k/s,
-// helper-frames ≈ 0.9k/s, filter and panel-message ≈ 11k/s on one core): ≈ 60 s in all.
+// helper-frames ≈ 0.9k/s, filter and panel-message ≈ 11k/s, verifier-log ≈ 0.5k/s on one core): ≈ 70 s in all.
 const counts: Record<string, number> = {
   elf: 20_000,
   btf: 50_000,
@@ -20,12 +20,13 @@ const counts: Record<string, number> = {
   'helper-frames': 10_000,
   filter: 100_000,
   'panel-message': 100_000,
+  'verifier-log': 5_000,
 };
 const override = process.env.FUZZ_ITERATIONS ? Number(process.env.FUZZ_ITERATIONS) : undefined;
 
 describe('fuzz targets: bad input gives typed errors, never a crash or a hang', () => {
   it('knows a target for every parser the brief names', () => {
-    expect(Object.keys(targets).sort()).toEqual(['btf', 'elf', 'filter', 'helper-frames', 'lint', 'panel-message']);
+    expect(Object.keys(targets).sort()).toEqual(['btf', 'elf', 'filter', 'helper-frames', 'lint', 'panel-message', 'verifier-log']);
   });
 
   it('a foreign exception counts as a finding (the harness can fail)', () => {

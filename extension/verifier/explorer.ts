@@ -1,0 +1,235 @@
+// The Verifier explorer: "Verify Program" loads the program on the selected target(s)
+// without attaching it and shows the kernel's answer on the source — the failing path,
+// hovers with the registers that matter, the reason and fix inline, the Verifier view,
+// CodeLenses with the figures per target and the heat map. A Run that the verifier
+// rejected is shown the same way (from its log). VS Code glue over core/run/verify.ts.
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { verifyProgram, type TargetVerdict, type VerifyOptions } from '../../core/run/verify';
+import { explainVerifierLog } from '../../core/verifier/explain';
+import { parseVerifierLog } from '../../core/verifier/log';
+import { SourceLocator } from '../../core/verifier/source';
+import { readConfig } from '../config';
+import type { ConnectCallbacks } from '../coreApi';
+import type { Log } from '../log';
+import { isAbort, withCancellableProgress } from '../progress';
+import { VerifierDecorations } from './decorations';
+import { VerifierHover, VerifierLenses } from './providers';
+import { defaultFocus, FigureHistory, focused, type FileResult } from './state';
+import { VerifierView } from './view';
+
+const BPF_SOURCE: vscode.DocumentSelector = [{ language: 'c', scheme: 'file', pattern: '**/*.bpf.c' }];
+
+export interface VerifierExplorerDeps {
+  log: Log;
+  callbacks: ConnectCallbacks;
+  /** The target Run and lint use. */
+  selectedTarget: () => string;
+  pickTargets: (placeHolder: string) => Promise<string[] | undefined>;
+}
+
+/** What Runs passes when the verifier rejected a run (`ringbufStudio.verifier.explainLog`). */
+interface RunFailure {
+  log: string;
+  message: string;
+  target: string;
+}
+
+function runFailure(v: unknown): RunFailure | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.log !== 'string' || !o.log) return undefined;
+  return { log: o.log, message: typeof o.message === 'string' ? o.message : '', target: typeof o.target === 'string' && o.target ? o.target : 'the run\'s target' };
+}
+
+export class VerifierExplorer implements vscode.Disposable {
+  private readonly results = new Map<string, FileResult>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly decorations: VerifierDecorations;
+  private readonly view: VerifierView;
+  private readonly lenses: VerifierLenses;
+  private readonly history: FigureHistory;
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly deps: VerifierExplorerDeps,
+  ) {
+    this.history = new FigureHistory(context.workspaceState);
+    this.decorations = new VerifierDecorations(vscode.Uri.joinPath(context.extensionUri, 'extension', 'media'));
+    this.view = new VerifierView((file, line) => this.sourceLine(file, line));
+    this.lenses = new VerifierLenses((doc) => this.resultOf(doc), this.history);
+    const treeView = vscode.window.createTreeView('ringbufStudio.verifier', { treeDataProvider: this.view, showCollapseAll: true });
+    this.disposables.push(
+      this.decorations,
+      this.view,
+      this.lenses,
+      treeView,
+      vscode.languages.registerHoverProvider(BPF_SOURCE, new VerifierHover((doc) => this.resultOf(doc))),
+      vscode.languages.registerCodeLensProvider(BPF_SOURCE, this.lenses),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.redraw()),
+      vscode.window.onDidChangeActiveTextEditor((e) => e && this.showInView(e.document)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+      ...this.commands(),
+    );
+  }
+
+  private commands(): vscode.Disposable[] {
+    const command = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable =>
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          await this.deps.log.notifyError(id.replace(/^ringbufStudio\./, ''), err);
+          return undefined;
+        }
+      });
+    return [
+      command('ringbufStudio.verify', () => this.verify([this.deps.selectedTarget()])),
+      command('ringbufStudio.verifyOnSeveralTargets', async () => {
+        const targets = await this.deps.pickTargets('Verify on these targets (a verdict per target)');
+        if (targets?.length) await this.verify(targets);
+      }),
+      command('ringbufStudio.verifier.focus', (uri, target, program) => this.focus(String(uri), String(target), String(program))),
+      command('ringbufStudio.verifier.reveal', (file, line) => this.reveal(String(file), Number(line))),
+      command('ringbufStudio.verifier.explainLog', (uri, failure) => this.explainLog(String(uri), runFailure(failure))),
+      command('ringbufStudio.verifier.clear', () => this.clear()),
+    ];
+  }
+
+  private resultOf(doc: vscode.TextDocument): FileResult | undefined {
+    const r = this.results.get(doc.uri.toString());
+    return r && r.version === doc.version ? r : undefined;
+  }
+
+  /** Loads the active program on `targets` without attaching it and shows the verdicts. */
+  async verify(targets: string[], document?: vscode.TextDocument): Promise<TargetVerdict[] | undefined> {
+    const doc = document ?? vscode.window.activeTextEditor?.document;
+    if (!doc || !/\.bpf\.c$/.test(doc.fileName)) {
+      void vscode.window.showWarningMessage('Ringbuf Studio: open a *.bpf.c file to verify.');
+      return undefined;
+    }
+    if (doc.isDirty) await doc.save();
+    const cfg = readConfig(doc.uri);
+    const where = targets.join(', ');
+    this.deps.log.info(`verify ${vscode.workspace.asRelativePath(doc.uri)} on ${where}`);
+    let verdicts: TargetVerdict[];
+    try {
+      verdicts = await withCancellableProgress(`Ringbuf Studio: verifying ${path.basename(doc.fileName)} on ${where}`, (signal) => verifyProgram(doc.fileName, this.options(targets, cfg, signal)));
+    } catch (err) {
+      if (isAbort(err)) return undefined;
+      throw err;
+    }
+    for (const v of verdicts) this.logVerdict(v);
+    await this.history.record(doc.fileName, verdicts);
+    this.setResult(doc, { file: doc.fileName, version: doc.version, verdicts, focus: defaultFocus(verdicts) });
+    return verdicts;
+  }
+
+  private options(targets: string[], cfg: ReturnType<typeof readConfig>, signal: AbortSignal): VerifyOptions {
+    const cb = this.deps.callbacks;
+    return {
+      targets,
+      logLevel: 2,
+      signal,
+      ...(cfg.clangPath ? { clangPath: cfg.clangPath } : {}),
+      ...(cfg.helperPath ? { helperPath: cfg.helperPath } : {}),
+      connect: {
+        confirmHostKey: (info) => cb.confirmHostKey(info),
+        getPassphrase: (key) => cb.getPassphrase(key),
+        getSudoPassword: (target) => cb.getSudoPassword(target),
+        ...(cfg.targets.length ? { extraTargets: cfg.targets } : {}),
+        log: (level, msg) => this.deps.log[level](msg),
+      },
+    };
+  }
+
+  private logVerdict(v: TargetVerdict): void {
+    if (v.failure) {
+      this.deps.log.error(`verify on ${v.target}`, v.failure);
+      return;
+    }
+    for (const p of v.programs) {
+      const e = p.error;
+      this.deps.log.info(`${v.target}: ${p.name} ${p.loaded ? 'loads' : `rejected (${e?.category ?? '?'}) at ${e?.at.file ?? '?'}:${e?.at.line ?? '?'}: ${e?.message ?? ''}`}`);
+    }
+  }
+
+  /** A Run the verifier rejected: its log (level 1, the failing path) shown like a verification. */
+  private explainLog(uri: string, failure: RunFailure | undefined): void {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    if (!doc || !failure) return;
+    const { log, target } = failure;
+    const parsed = parseVerifierLog(log);
+    if (!parsed.error) return;
+    const explanation = explainVerifierLog(parsed, new SourceLocator({ file: doc.fileName, text: doc.getText() }));
+    const name = /program '([^']+)'/.exec(failure.message)?.[1] ?? 'the rejected program';
+    const s = parsed.stats;
+    const verdict: TargetVerdict = {
+      target,
+      source: { file: doc.fileName },
+      programs: [{ name, section: '', loaded: false, insnsProcessed: s?.insnsProcessed ?? null, totalStates: s?.totalStates ?? null, peakStates: s?.peakStates ?? null, error: explanation.error ?? null, explanation, log }],
+    };
+    this.setResult(doc, { file: doc.fileName, version: doc.version, verdicts: [verdict], focus: { target, program: name } });
+  }
+
+  private setResult(doc: vscode.TextDocument, r: FileResult): void {
+    this.results.set(doc.uri.toString(), r);
+    this.lenses.refresh();
+    this.redraw();
+    this.view.show(doc.uri.toString(), r);
+    void vscode.commands.executeCommand('setContext', 'ringbufStudio.verifierHasResult', true);
+  }
+
+  private async focus(uri: string, target: string, program: string): Promise<void> {
+    const r = this.results.get(uri);
+    if (!r) return;
+    r.focus = { target, program };
+    this.redraw();
+    const f = focused(r);
+    const at = f?.program.error?.at;
+    if (at) await this.reveal(at.file, at.line);
+  }
+
+  private async reveal(file: string, line: number): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    const editor = await vscode.window.showTextDocument(doc, { preserveFocus: false, preview: false });
+    const pos = new vscode.Position(Math.max(0, line - 1), 0);
+    editor.selection = new vscode.Selection(pos, pos);
+    editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private redraw(): void {
+    for (const editor of vscode.window.visibleTextEditors) this.decorations.apply(editor, focused(this.resultOf(editor.document)));
+  }
+
+  private showInView(doc: vscode.TextDocument): void {
+    const r = this.resultOf(doc);
+    if (r) this.view.show(doc.uri.toString(), r);
+  }
+
+  /** An edit moves lines: the verdicts no longer match the text. */
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    if (!e.contentChanges.length || !this.results.has(e.document.uri.toString())) return;
+    this.results.delete(e.document.uri.toString());
+    this.lenses.refresh();
+    this.redraw();
+    if (this.view.current?.uri === e.document.uri.toString()) this.view.show(e.document.uri.toString(), undefined);
+  }
+
+  private clear(): void {
+    this.results.clear();
+    this.lenses.refresh();
+    this.redraw();
+    this.view.show('', undefined);
+    void vscode.commands.executeCommand('setContext', 'ringbufStudio.verifierHasResult', false);
+  }
+
+  private sourceLine(file: string, line: number): string {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+    return doc && line >= 1 && line <= doc.lineCount ? doc.lineAt(line - 1).text : '';
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
