@@ -16,6 +16,7 @@
 
 #define LOG_BUF_START (1u << 20)
 #define LOG_BUF_MAX (48u << 20) /* stays below RBS_MAX_FRAME with JSON escaping headroom */
+#define LOG_BUF_MIN 4096
 #define LOG_STATS 4u            /* BPF_LOG_STATS: the "processed N insns …" summary */
 #define MAX_ATTEMPTS 64         /* each retry changes something for good; this only guards a bug */
 
@@ -177,6 +178,18 @@ static int load__report_failure(struct session *s, struct bpf_object *obj, int e
 			.message = msg, .hint = "see the libbpf log lines above for the cause" });
 }
 
+/* The largest verifier log buffer: LOG_BUF_MAX, or less with RINGBUF_HELPER_VERIFIER_LOG_MAX
+ * (bytes; for small targets, and to reach the cut-log path in tests without a 48 MiB log). */
+static size_t log_buf_max(void)
+{
+	const char *v = getenv("RINGBUF_HELPER_VERIFIER_LOG_MAX");
+	char *end;
+	unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+	if (!n || *end)
+		return LOG_BUF_MAX;
+	return n < LOG_BUF_MIN ? LOG_BUF_MIN : n > LOG_BUF_MAX ? LOG_BUF_MAX : (size_t)n;
+}
+
 static void load_plan__free(struct load_plan *plan)
 {
 	for (size_t i = 0; plan->progs && i < plan->n_progs; i++) {
@@ -214,8 +227,10 @@ static int load__open(struct session *s, struct load_plan *plan, struct bpf_obje
 		return report__error(s, &(struct error_report){ .code = ERR_INTERNAL, .fatal = true, .err = ENOMEM,
 				.message = "out of memory" });
 	uint32_t level = plan->q.log_level > 2 ? 2 : plan->q.log_level;
+	plan->log_max = log_buf_max();
 	for (size_t i = 0; i < plan->n_progs; i++)
-		plan->progs[i] = (struct prog_log){ .size = LOG_BUF_START, .level = level };
+		plan->progs[i] = (struct prog_log){ .size = LOG_BUF_START < plan->log_max ? LOG_BUF_START : plan->log_max,
+						    .level = level };
 	int err = load__check_overrides(s, *obj, &plan->q);
 	return err ? err : load__check_attach_names(s, *obj, &plan->q);
 }
@@ -291,17 +306,17 @@ static bool retry__without_refused(struct load_plan *plan, struct bpf_program *f
 	return true;
 }
 
-/* A log that filled its buffer is cut: grow the buffer ×8 (up to LOG_BUF_MAX) and reload. */
+/* A log that filled its buffer is cut: grow the buffer ×8 (up to the largest) and reload. */
 static bool retry__grow_log(struct load_plan *plan, size_t fi)
 {
 	struct prog_log *l = &plan->progs[fi];
-	if (l->size >= LOG_BUF_MAX)
+	if (l->size >= plan->log_max)
 		return false;
-	l->size = l->size * 8 > LOG_BUF_MAX ? LOG_BUF_MAX : l->size * 8;
+	l->size = l->size * 8 > plan->log_max ? plan->log_max : l->size * 8;
 	return true;
 }
 
-/* Verifier data: a log that fills even LOG_BUF_MAX makes the kernel refuse the load (ENOSPC),
+/* Verifier data: a log that fills even the largest buffer makes the kernel refuse the load (ENOSPC),
  * though the program may be fine. Keep that log, cut, and reload with statistics only. */
 static bool retry__statistics_only(struct load_plan *plan, size_t fi)
 {
@@ -311,7 +326,7 @@ static bool retry__statistics_only(struct load_plan *plan, size_t fi)
 	l->earlier = l->buf;
 	l->earlier[l->size - 1] = '\0';
 	l->buf = NULL;
-	l->size = LOG_BUF_START;
+	l->size = LOG_BUF_START < plan->log_max ? LOG_BUF_START : plan->log_max;
 	l->level = 0;
 	return true;
 }
@@ -337,7 +352,7 @@ static int load__after_failure(struct session *s, struct load_plan *plan, struct
 		return 1;
 	if (filled && retry__statistics_only(plan, fi))
 		return 1;
-	if (retry__verbose(s, plan, failed, attempt) && l->size < LOG_BUF_MAX)
+	if (retry__verbose(s, plan, failed, attempt) && l->size < plan->log_max)
 		return 1;
 	return load__report_failure(s, obj, err, failed, failed ? l->buf : NULL, filled);
 }

@@ -41,6 +41,7 @@ struct load_plan {
 	struct load_request q;
 	struct prog_log *progs; /* in object order, the order of LOADED.programs */
 	size_t n_progs;
+	size_t log_max;     /* largest log buffer (48 MiB unless RINGBUF_HELPER_VERIFIER_LOG_MAX) */
 	bool verifier_data; /* every program's log and statistics, also when it loads */
 };
 
