@@ -29,7 +29,7 @@ class FakeHelperProcess implements HelperProcess {
   }
 }
 
-const hello: Hello = { protocol: 1, helper: '0.1.0', kernel: '6.18.0', arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: 1, uid: 0, features: { progTypes: {}, attach: {} } };
+const hello: Hello = { protocol: 2, helper: '0.1.0', kernel: '6.18.0', arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: 1, uid: 0, features: { progTypes: {}, attach: {} } };
 
 describe('HelperSession (fake helper for faults)', () => {
   it('a helper that dies before HELLO → clear error with its stderr', async () => {
