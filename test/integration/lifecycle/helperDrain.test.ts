@@ -2,6 +2,7 @@
 // program committed before STOP (or FLUSH) all reach the reader before BYE (or FLUSHED), and
 // when a time bound ends the drain first, the final STATS says how many were left in the ring.
 // Checked against the program's own books: delivered + dropped by the program + left == committed.
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, encodeFlush, encodeLoad, splitRecords, type HelperMessage, type LoadOptions, type Stats } from '../../../core/protocol/helper';
 import { available } from '../../support/prereq';
@@ -21,6 +22,12 @@ function finalStats(h: HelperRun): Stats {
   const finals = h.messages.filter((m): m is Extract<HelperMessage, { kind: 'stats' }> => m.kind === 'stats' && m.stats.final === true);
   expect(finals, 'exactly one final STATS').toHaveLength(1);
   return finals[0]!.stats;
+}
+
+/** Kernel links (attachments) that run one of these programs. */
+function linksOf(progIds: number[]): number[] {
+  const links = JSON.parse(execFileSync('bpftool', ['link', 'show', '-j']).toString()) as Array<{ id: number; prog_id: number }>;
+  return links.filter((l) => progIds.includes(l.prog_id)).map((l) => l.id);
 }
 
 const dropsOf = (s: Stats): number => s.counters.find((c) => c.name === 'dropped')?.value ?? NaN;
@@ -94,17 +101,23 @@ describe.skipIf(!available('bpf'))('the helper drains every ring at stop and on 
   });
 
   it('with the reader stuck past the drain bound: the final STATS reports what was left in the ring, and the books still balance', async () => {
-    prog = lifecycleProgram({ ringBytes: 64 * 1024 });
+    // 4 MiB: more than one EVENTS frame (≤ 1 MiB) holds, so a frame finished late cannot empty the ring.
+    prog = lifecycleProgram({ ringBytes: 4 << 20 });
     const { run, books } = await started(prog, { drainTimeoutMs: 1000 });
     const gen = burst(prog.comm, 50, 8);
     try {
       await run.next('events', (m) => m.count > 100);
+      const ids = loadedPrograms(prog.program);
+      expect(linksOf(ids)).toHaveLength(1);
       run.child.stdout!.pause(); // the reader stops reading: the pipe fills, then the ring, then the program drops
       await new Promise((r) => setTimeout(r, 1500));
       const t0 = Date.now();
       run.send(encodeCommand('stop'));
       await new Promise((r) => setTimeout(r, 2500)); // past the 1 s drain bound, still not reading
-      expect(loadedPrograms(prog.program)).toEqual([]); // detached at once, drain or not
+      // Detached at once, drain or not: the program is still loaded (its maps are read for the
+      // final count), but no link runs it any more.
+      expect(loadedPrograms(prog.program)).toEqual(ids);
+      expect(linksOf(ids)).toEqual([]);
       run.child.stdout!.resume();
       const bye = await run.next('bye', () => true, 10_000);
       const fin = finalStats(run);

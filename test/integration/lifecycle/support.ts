@@ -8,6 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import type { RunEnd } from '../../../core/run/run';
 import { compileFixture } from '../../support/compile';
 
 export const root = path.resolve(__dirname, '../../..');
@@ -86,7 +88,7 @@ interface BpftoolMap {
  * Pins the program's account map as soon as it exists, so the test can read it after the
  * helper closed everything. `read()` gives the program's own count; `release()` unpins.
  */
-export async function pinAccount(account: string, withinMs = 30_000): Promise<{ read(): Books; release(): void }> {
+export async function pinAccount(account: string, withinMs = 30_000): Promise<{ read: () => Books; release: () => void }> {
   const pin = path.join(bpffs, account);
   const deadline = Date.now() + withinMs;
   for (;;) {
@@ -111,4 +113,12 @@ export async function pinAccount(account: string, withinMs = 30_000): Promise<{ 
     },
     release: () => fs.rmSync(pin, { force: true }),
   };
+}
+
+/** The books balance: every committed record is delivered, past the count, or left in the ring. */
+export function expectBalanced(end: RunEnd, books: Books): void {
+  expect(end.leftInRing, end.message).not.toBeNull();
+  expect(end.delivered + end.notDeliveredAfterCount + end.leftInRing!, end.message).toBe(books.committed);
+  expect(end.droppedByProgram, end.message).toBe(books.failed);
+  expect(end.targets.every((t) => t.final)).toBe(true);
 }
