@@ -27,6 +27,7 @@ export type {
   RunHandle,
   RunListeners,
   RunOptions,
+  RunProgram,
   RunStage,
   RunState,
   RunTarget,

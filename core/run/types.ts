@@ -119,23 +119,8 @@ export interface RunTarget {
   session: HelperSession;
 }
 
-/** What a loaded (not yet streaming) run is: see loadRun. */
-export interface LoadedRun {
-  readonly file: string;
-  readonly source: SourceContext;
-  readonly objectPath: string | undefined;
-  readonly object: BpfObjectInfo;
-  readonly objectBytes: Uint8Array;
-  /** Ringbuf map → event layout; null = undecodable (show hex). */
-  readonly layouts: Map<string, EventLayout | null>;
-  readonly targets: RunTarget[];
-  /** Warnings raised while starting (lint warnings, partial attach failures). */
-  readonly diagnostics: Diagnostic[];
-  /** Detaches and closes everything (no streaming happened). */
-  close(): Promise<void>;
-}
-
-export interface RunHandle {
+/** What was loaded where: the program, its event layouts and the targets it runs on. */
+export interface RunProgram {
   /** What was run (.bpf.c or .o) and the source used for diagnostics. */
   readonly file: string;
   readonly source: SourceContext;
@@ -145,10 +130,19 @@ export interface RunHandle {
   /** Ringbuf map → event layout; null = undecodable (show hex). */
   readonly layouts: Map<string, EventLayout | null>;
   readonly targets: RunTarget[];
-  /** Loaded per target name. */
-  readonly loaded: Map<string, Loaded>;
   /** Warnings raised while starting (lint warnings, partial attach failures). */
   readonly diagnostics: Diagnostic[];
+}
+
+/** A loaded (not yet streaming) run: see loadRun. */
+export interface LoadedRun extends RunProgram {
+  /** Detaches and closes everything (no streaming happened). */
+  close(): Promise<void>;
+}
+
+export interface RunHandle extends RunProgram {
+  /** Loaded per target name. */
+  readonly loaded: Map<string, Loaded>;
   readonly events: number;
   readonly state: RunState;
   onBatch(fn: RunListeners['batch']): () => void;

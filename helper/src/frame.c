@@ -144,18 +144,25 @@ int output_send_events(struct output *o, const struct rbs_events_header *h, cons
 	return 0;
 }
 
-static void output__pop(struct output *o, bool completed)
+/* Takes the frame after `prev` (the head when prev is NULL) out of the queue and frees it;
+ * its callback learns whether it was written. */
+static void output__remove(struct output *o, struct out_frame *prev, bool written)
 {
-	struct out_frame *f = o->head;
-	o->head = f->next;
-	if (!o->head)
-		o->tail = NULL;
+	struct out_frame *f = prev ? prev->next : o->head;
+	if (prev)
+		prev->next = f->next;
+	else
+		o->head = f->next;
+	if (o->tail == f)
+		o->tail = prev;
 	o->queued_bytes -= f->total;
 	if (f->on_done)
-		f->on_done(f->ctx, f->arg, completed);
+		f->on_done(f->ctx, f->arg, written);
 	free(f->owned);
 	free(f);
 }
+
+static void output__pop(struct output *o, bool completed) { output__remove(o, NULL, completed); }
 
 /* Writes as much as the fd takes. 0: queue empty; -EAGAIN: would block; other -errno: broken. */
 int output_flush(struct output *o)
@@ -227,23 +234,13 @@ void output_drop(struct output *o)
  * a partly written frame and every other frame stay queued, in order. */
 void output_drop_unstarted_events(struct output *o)
 {
-	struct out_frame **link = &o->head, *prev = NULL;
-	while (*link) {
-		struct out_frame *f = *link;
-		bool events = ((const struct rbs_frame_header *)f->header)->kind == RBS_EVENTS;
-		if (!events || f->done > 0) {
+	struct out_frame *prev = NULL;
+	while (prev ? prev->next : o->head) {
+		struct out_frame *f = prev ? prev->next : o->head;
+		if (((const struct rbs_frame_header *)f->header)->kind == RBS_EVENTS && f->done == 0)
+			output__remove(o, prev, false);
+		else
 			prev = f;
-			link = &f->next;
-			continue;
-		}
-		*link = f->next;
-		if (o->tail == f)
-			o->tail = prev;
-		o->queued_bytes -= f->total;
-		if (f->on_done)
-			f->on_done(f->ctx, f->arg, false);
-		free(f->owned);
-		free(f);
 	}
 }
 

@@ -15,21 +15,29 @@ struct reader {
 	bool bad;
 };
 
+/* n bytes into out (zeros, and the reader marked bad, when the payload ends first). */
+static void reader__take(struct reader *r, void *out, size_t n)
+{
+	if (r->off + n > r->len) {
+		r->bad = true;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, r->p + r->off, n);
+	r->off += n;
+}
+
 static uint32_t reader__u32(struct reader *r)
 {
-	uint32_t v = 0;
-	if (r->off + 4 > r->len) { r->bad = true; return 0; }
-	memcpy(&v, r->p + r->off, 4);
-	r->off += 4;
+	uint32_t v;
+	reader__take(r, &v, sizeof(v));
 	return v;
 }
 
 static uint16_t reader__u16(struct reader *r)
 {
-	uint16_t v = 0;
-	if (r->off + 2 > r->len) { r->bad = true; return 0; }
-	memcpy(&v, r->p + r->off, 2);
-	r->off += 2;
+	uint16_t v;
+	reader__take(r, &v, sizeof(v));
 	return v;
 }
 
