@@ -5,7 +5,7 @@
 //   delivered + notDeliveredAfterCount + leftInRing == committed, droppedByProgram == failed reservations.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunHandle } from '../../../core/run/run';
-import { startRun } from '../../../core/run/run';
+import { loadRun, startRun } from '../../../core/run/run';
 import type { HelperProcess, SpawnHelperOptions } from '../../../core/transport/types';
 import { LocalTarget } from '../../../core/transport/local';
 import { available } from '../../support/prereq';
@@ -159,6 +159,26 @@ describe.skipIf(!available('bpf'))('every way a run ends keeps the books (local 
       gen.child.kill('SIGKILL');
       await target.close();
     }
+  });
+
+  it('loadRun with attach "none" and verifier data (for verify): statistics per program, nothing attached, close() unloads', async () => {
+    const p = (prog = lifecycleProgram());
+    const loaded = await loadRun({ file: p.source, attach: 'none', verifierLevel: 1 });
+    try {
+      const account = await pinAccount(p.account);
+      release = account.release;
+      const program = loaded.targets[0]!.loaded.programs[0]!;
+      expect(program).toMatchObject({ name: 'rbs_lc_burst', attached: false, verifier: { level: 1, truncated: false } });
+      expect(program.verifier!.insnsProcessed).toBeGreaterThan(10);
+      expect(program.verifier!.totalStates).toBeGreaterThan(0);
+      expect(program.verifier!.peakStates).toBeGreaterThan(0);
+      expect(program.verifier!.log).toMatch(/^processed \d+ insns/m);
+      await burst(p.comm, 4).done;
+      expect(account.read().committed).toBe(0);
+    } finally {
+      await loaded.close();
+    }
+    await waitProgramsGone(p.program, 2000);
   });
 
   it('flush(): every record committed before it has reached the listeners when it resolves', async () => {
