@@ -6,7 +6,7 @@ import { compileBpf } from '../core/compile/build';
 import { targetVmlinuxHeader } from '../core/compile/vmlinux';
 import { compileDecoder, formatValue, type EventDecoder } from '../core/decode/decode';
 import type { Stats } from '../core/protocol/helper';
-import { RunError, startRun as startCoreRun, type RunHandle } from '../core/run';
+import { RunError, startRun as startCoreRun, type RunAccount, type RunHandle } from '../core/run';
 import { probeTarget as probeWithHelper } from '../core/session/oneShot';
 import { connectTarget, type ConnectTargetOptions } from '../core/transport/registry';
 import type { Diagnostic } from '../core/diagnostics';
@@ -18,6 +18,7 @@ import { listTemplates as listCoreTemplates, scaffoldTemplate as scaffoldCoreTem
 import { StudioError } from '../core/util/errors';
 
 export type { Diagnostic } from '../core/diagnostics';
+export type { RunAccount } from '../core/run';
 export type { RecordBatch } from '../core/session/types';
 export { exportGoPackage } from '../core/export/goPackage';
 export type { ExportGoResult } from '../core/export/goPackage';
@@ -92,8 +93,11 @@ export type RunState = 'connecting' | 'building' | 'linting' | 'loading' | 'runn
 /** Why a run ended: user stop, count/duration, or trouble. */
 export interface RunEnded {
   kind: 'stopped' | 'disconnected' | 'failed';
+  /** Why, and the books: delivered, left in the ring, dropped by the program. */
   message: string;
   events: number;
+  /** The run's books (core's RunAccount): leftInRing is null when a helper could not say. */
+  books: RunAccount;
 }
 
 export interface RunInfo {
@@ -302,7 +306,14 @@ export async function startRun(opts: StartRunOptions): Promise<RunSession> {
   };
   const ended = handle.done.then((end): RunEnded => {
     const kind = end.reason === 'connection-lost' ? 'disconnected' : end.reason === 'helper-exited' ? 'failed' : 'stopped';
-    return { kind, message: end.message, events: end.events };
+    const books: RunAccount = {
+      delivered: end.delivered,
+      notDeliveredAfterCount: end.notDeliveredAfterCount,
+      droppedByProgram: end.droppedByProgram,
+      leftInRing: end.leftInRing,
+      leftInRingBytes: end.leftInRingBytes,
+    };
+    return { kind, message: end.message, events: end.events, books };
   });
   return {
     info,

@@ -162,8 +162,10 @@ export class Runs implements vscode.Disposable {
     this.active = undefined;
     void vscode.commands.executeCommand('setContext', 'ringbufStudio.running', false);
     if (end.kind === 'stopped') {
-      this.status.set({ state: 'stopped', events: run.events, drops: run.drops });
-      this.log.info(`run stopped after ${run.events} events (${run.drops} dropped): ${end.message}`);
+      // The helper's final count, not the last periodic STATS: nothing it drained at stop is missed.
+      this.status.set({ state: 'stopped', events: end.books.delivered, drops: end.books.droppedByProgram });
+      this.log.info(`run ended: ${end.message}`);
+      if (end.books.leftInRing) this.log.warn(`${end.books.leftInRing} events were still in the ring when the drain's time bound ended the run`);
       return;
     }
     const targets = run.session.info.targets.join(', ');
@@ -208,7 +210,8 @@ export class Runs implements vscode.Disposable {
     } catch (err) {
       this.log.error('stop', err);
     }
-    if (this.active === run) this.finish(run, { kind: 'stopped', message: 'stopped by the user', events: run.events });
+    // The run's own end carries the books (what the final drain delivered, what was left).
+    if (this.active === run) this.finish(run, await run.session.ended);
   }
 
   showLiveEvents(): void {

@@ -11,6 +11,7 @@ import { compileDecoder, eventToJson, type Column, type EventDecoder } from '../
 import type { EventLayout, FieldType } from '../../core/decode/layout';
 import type { Diagnostic } from '../../core/diagnostics';
 import type { Stats } from '../../core/protocol/helper';
+import { describeBooks } from '../../core/run/account';
 import { parseOverride } from '../../core/run/overrides';
 import { RunError, startRun, type RunEnd } from '../../core/run/run';
 import { verifierLogExcerpt } from '../../core/verifier/diagnostics';
@@ -425,6 +426,8 @@ async function runWith(args: RunArgs, io: CliIo, stdoutGone: AbortSignal): Promi
   const end: RunEnd = await handle.done;
   if (!args.quiet) for (const [t, { stats }] of lastStats) io.stderr(formatStats(t, stats, multi));
   const failed = end.reason === 'helper-exited' || end.reason === 'connection-lost';
+  // The books: what was delivered, left in a ring, dropped by the program (per target when several).
+  if (multi) for (const t of end.targets) io.stderr(`ringbuf-studio: ${t.target}: ${describeBooks(t, '')}\n`);
   io.stderr(`ringbuf-studio: ${failed ? 'error: ' : ''}${end.message}; detached\n`);
   return failed ? 1 : 0;
 }

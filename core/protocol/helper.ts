@@ -1,4 +1,4 @@
-// The helper ⇄ core wire protocol, version 1 (helper/PROTOCOL.md is the contract;
+// The helper ⇄ core wire protocol, version 2 (helper/PROTOCOL.md is the contract;
 // helper/src/protocol.h is the C mirror). Frames are `u32 length | u8 kind | payload`,
 // little-endian. JSON payloads use snake_case on the wire; this module converts
 // them to the camelCase types below, field by field, so a renamed field breaks here
@@ -6,7 +6,7 @@
 import { StudioError } from '../util/errors';
 import { fieldReader } from './fields';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Largest frame either side accepts (length field value). */
 export const MAX_FRAME = 64 * 1024 * 1024;
 
@@ -19,12 +19,24 @@ export const FrameKind = {
   stats: 0x05,
   error: 0x06,
   bye: 0x07,
+  flushed: 0x08,
+  verifierLog: 0x09,
   load: 0x81,
   start: 0x82,
   stop: 0x83,
   pause: 0x84,
   resume: 0x85,
+  flush: 0x86,
 } as const;
+
+/** LOAD flags. */
+const LOAD_ATTACH_ALL = 0x01;
+const LOAD_VERIFIER_DATA = 0x02;
+/** The helper's bound on a drain at stop when LOAD does not set one, and the largest it takes. */
+export const DRAIN_TIMEOUT_DEFAULT_MS = 3000;
+export const DRAIN_TIMEOUT_MAX_MS = 60_000;
+/** After the drain, how long the helper lets its last frames (final STATS, BYE) wait for the reader. */
+export const FINAL_WRITE_MS = 5000;
 
 /** Ring record header bits (the kernel's BPF_RINGBUF_* constants). */
 export const RECORD_BUSY = 0x80000000;
@@ -80,6 +92,33 @@ export interface AttachError {
   reason: string;
 }
 
+/** The verifier's summary line: `processed N insns (limit L) max_states_per_insn M total_states T peak_states P mark_read R`. */
+export interface VerifierSummary {
+  insnsProcessed: number;
+  insnLimit?: number;
+  maxStatesPerInsn?: number;
+  totalStates?: number;
+  peakStates?: number;
+  markRead?: number;
+  /** `verification time N usec`. */
+  verificationTimeUs?: number;
+}
+
+/**
+ * A loaded program's verifier log and statistics (LOAD asked for verifier data). LOADED says
+ * level, bytes and truncated; the text comes in VERIFIER_LOG frames before it, which
+ * HelperSession puts into `log` (the frame decoder leaves it empty) along with the summary.
+ */
+export interface VerifierData extends Partial<VerifierSummary> {
+  /** 0 = statistics only, 1, or 2 (verbose). */
+  level: number;
+  /** Length of the log in bytes, as the helper sent it. */
+  bytes: number;
+  /** The log outgrew the largest buffer and was cut (a marker line says where). */
+  truncated: boolean;
+  log: string;
+}
+
 export interface LoadedProgram {
   name: string;
   section: string;
@@ -87,6 +126,7 @@ export interface LoadedProgram {
   attachTarget: string;
   attached: boolean;
   error?: AttachError;
+  verifier?: VerifierData;
 }
 
 export interface Loaded {
@@ -106,6 +146,9 @@ export interface RingStats {
   consumerPos: number;
   /** 0..1 */
   fill: number;
+  /** Final STATS only: records (and their payload bytes) still in the ring when the stop's drain ended — normally 0. */
+  leftRecords?: number;
+  leftBytes?: number;
 }
 
 /** A drop counter of the program's own (a global or array map named *drop*, *lost*, *miss*, *fail*). */
@@ -131,6 +174,8 @@ export interface DrainStats {
 export interface Stats {
   timeMs: number;
   paused: boolean;
+  /** The last STATS, sent at stop after the drain: rings carry leftRecords/leftBytes. */
+  final?: boolean;
   rings: RingStats[];
   counters: DropCounter[];
   drain?: DrainStats;
@@ -166,6 +211,29 @@ export interface HelperErrorInfo {
   log?: string;
 }
 
+/** Where one ring stood when a FLUSH was answered. */
+export interface FlushedRing {
+  index: number;
+  name: string;
+  /** Cumulative records / bytes delivered from this ring. */
+  records: number;
+  bytes: number;
+  consumerPos: number;
+  /** The producer position when FLUSH arrived: every record before it was to be delivered. */
+  goalPos: number;
+  /** Records (and payload bytes) before goalPos still in the ring when the time bound ended the flush. */
+  leftRecords: number;
+  leftBytes: number;
+}
+
+/** The answer to FLUSH: sent after the last EVENTS frame of its drain. */
+export interface Flushed {
+  id: number;
+  /** Every record committed before the FLUSH was delivered (false: the time bound hit; see leftRecords). */
+  complete: boolean;
+  rings: FlushedRing[];
+}
+
 export interface Bye {
   reason: string;
   signal?: string;
@@ -181,7 +249,10 @@ export type HelperMessage =
   | { kind: 'events'; ringIndex: number; count: number; timeNs: bigint; records: Uint8Array }
   | { kind: 'stats'; stats: Stats }
   | { kind: 'error'; error: HelperErrorInfo }
-  | { kind: 'bye'; bye: Bye };
+  | { kind: 'bye'; bye: Bye }
+  | { kind: 'flushed'; flushed: Flushed }
+  /** A chunk of one program's verifier log (`program` indexes LOADED.programs); `more` on all but the last. */
+  | { kind: 'verifierLog'; program: number; more: boolean; text: string };
 
 export interface LoadOptions {
   /** The BPF ELF object. */
@@ -194,12 +265,26 @@ export interface LoadOptions {
   overrides: Record<string, number>;
   /** Verifier log level on failure (1 = default, 2 = verbose). */
   logLevel?: number;
+  /**
+   * Every program's verifier log and statistics, also when it loads, at this level: 0 =
+   * statistics only, 1, 2 = verbose (large). Delivered in Loaded.programs[i].verifier.
+   */
+  verifierLevel?: 0 | 1 | 2;
+  /** How long a stop (any reason) may spend draining the rings; default 3000, at most 60000. */
+  drainTimeoutMs?: number;
 }
 
 export type Command = 'start' | 'stop' | 'pause' | 'resume';
 
+export interface FlushRequest {
+  /** Echoed in FLUSHED. */
+  id: number;
+  /** How long the helper may take; 0 = the LOAD's drain timeout. */
+  timeoutMs: number;
+}
+
 /** Core → helper messages, decoded (used by tests that act as the helper). */
-export type CoreMessage = { kind: 'load'; load: LoadOptions } | { kind: Command };
+export type CoreMessage = { kind: 'load'; load: LoadOptions } | { kind: Command } | ({ kind: 'flush' } & FlushRequest);
 
 /** A malformed frame or payload. The stream it came from cannot be trusted any more. */
 export class ProtocolError extends StudioError {
@@ -366,14 +451,20 @@ export function encodeLoad(o: LoadOptions): Uint8Array {
     if (n.length > 0xffff) throw new StudioError('a map or program name longer than 65535 bytes cannot be sent to the helper');
   }
   if (overrides.length > 0xffff || attach.length > 0xffff) throw new StudioError('too many overrides or attach names for one LOAD');
+  const drain = o.drainTimeoutMs ?? 0;
+  if (!Number.isInteger(drain) || drain < 0 || drain > DRAIN_TIMEOUT_MAX_MS) {
+    throw new StudioError(`the drain timeout must be a whole number of milliseconds from 0 to ${DRAIN_TIMEOUT_MAX_MS}, got ${drain}`);
+  }
   const size =
-    4 + 4 + 2 + overrides.reduce((s, x) => s + 2 + x.name.length + 4, 0) + 2 + attach.reduce((s, n) => s + 2 + n.length, 0) + o.object.length;
+    4 + 4 + 4 + 2 + overrides.reduce((s, x) => s + 2 + x.name.length + 4, 0) + 2 + attach.reduce((s, n) => s + 2 + n.length, 0) + o.object.length;
   if (size + 1 > MAX_FRAME) throw new StudioError(`the BPF object is too large to send (${o.object.length} bytes; limit ${MAX_FRAME - 64} bytes)`);
   const { buf, view } = frame(FrameKind.load, size);
   let off = 5;
-  view.setUint32(off, o.attachAll ? 1 : 0, true);
-  view.setUint32(off + 4, o.logLevel ?? 1, true);
-  off += 8;
+  const verifierData = o.verifierLevel !== undefined;
+  view.setUint32(off, (o.attachAll ? LOAD_ATTACH_ALL : 0) | (verifierData ? LOAD_VERIFIER_DATA : 0), true);
+  view.setUint32(off + 4, verifierData ? o.verifierLevel ?? 0 : o.logLevel ?? 1, true);
+  view.setUint32(off + 8, drain, true);
+  off += 12;
   view.setUint16(off, overrides.length, true);
   off += 2;
   for (const x of overrides) {
@@ -398,6 +489,16 @@ export function encodeCommand(c: Command): Uint8Array {
   return frame(FrameKind[c], 0).buf;
 }
 
+export function encodeFlush(r: FlushRequest): Uint8Array {
+  for (const [name, v] of [['id', r.id], ['timeoutMs', r.timeoutMs]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new StudioError(`FLUSH ${name} must be a u32, got ${v}`);
+  }
+  const { buf, view } = frame(FrameKind.flush, 8);
+  view.setUint32(5, r.id, true);
+  view.setUint32(9, r.timeoutMs, true);
+  return buf;
+}
+
 /** Decodes one core → helper frame body (`kind | payload`, without the length). */
 export function decodeCoreFrame(body: Uint8Array): CoreMessage {
   const kind = body[0];
@@ -413,6 +514,12 @@ export function decodeCoreFrame(body: Uint8Array): CoreMessage {
       return { kind: 'pause' };
     case FrameKind.resume:
       return { kind: 'resume' };
+    case FrameKind.flush: {
+      const r = new Reader(payload, 'FLUSH');
+      const out = { kind: 'flush' as const, id: r.u32(), timeoutMs: r.u32() };
+      if (r.rest().length) throw new ProtocolError('FLUSH payload longer than its 8 bytes');
+      return out;
+    }
     default:
       throw new ProtocolError(`unknown core frame kind 0x${(kind ?? 0).toString(16)}`);
   }
@@ -421,7 +528,8 @@ export function decodeCoreFrame(body: Uint8Array): CoreMessage {
 function decodeLoadPayload(p: Uint8Array): LoadOptions {
   const r = new Reader(p, 'LOAD');
   const flags = r.u32();
-  const logLevel = r.u32();
+  const level = r.u32();
+  const drainTimeoutMs = r.u32();
   const overrides: Record<string, number> = {};
   for (let n = r.u16(); n > 0; n--) {
     const name = r.str(r.u16());
@@ -429,7 +537,11 @@ function decodeLoadPayload(p: Uint8Array): LoadOptions {
   }
   const attach: string[] = [];
   for (let n = r.u16(); n > 0; n--) attach.push(r.str(r.u16()));
-  return { object: r.rest(), attachAll: (flags & 1) !== 0, attach, overrides, logLevel };
+  const out: LoadOptions = { object: r.rest(), attachAll: (flags & LOAD_ATTACH_ALL) !== 0, attach, overrides };
+  if (drainTimeoutMs) out.drainTimeoutMs = drainTimeoutMs;
+  if (flags & LOAD_VERIFIER_DATA) out.verifierLevel = level === 0 || level === 1 ? level : 2;
+  else out.logLevel = level;
+  return out;
 }
 
 class Reader {
@@ -519,6 +631,13 @@ export function decodeHelperFrame(body: Uint8Array): HelperMessage {
       return { kind: 'error', error: errorFromWire(parseJson(payload, 'ERROR')) };
     case FrameKind.bye:
       return { kind: 'bye', bye: byeFromWire(parseJson(payload, 'BYE')) };
+    case FrameKind.flushed:
+      return { kind: 'flushed', flushed: flushedFromWire(parseJson(payload, 'FLUSHED')) };
+    case FrameKind.verifierLog: {
+      if (payload.length < 8) throw new ProtocolError('VERIFIER_LOG payload shorter than its 8-byte header');
+      const view = new DataView(payload.buffer, payload.byteOffset, 8);
+      return { kind: 'verifierLog', program: view.getUint32(0, true), more: ((payload[4] ?? 0) & 1) !== 0, text: decodeUtf8(payload.subarray(8), 'VERIFIER_LOG') };
+    }
     default:
       throw new ProtocolError(`unknown helper frame kind 0x${(kind ?? 0).toString(16)}`);
   }
@@ -553,6 +672,16 @@ export function encodeHelperMessage(m: HelperMessage): Uint8Array {
       return jsonFrame(FrameKind.error, errorToWire(m.error));
     case 'bye':
       return jsonFrame(FrameKind.bye, { reason: m.bye.reason, signal: m.bye.signal, detached: m.bye.detached });
+    case 'flushed':
+      return jsonFrame(FrameKind.flushed, flushedToWire(m.flushed));
+    case 'verifierLog': {
+      const text = utf8.encode(m.text);
+      const { buf, view } = frame(FrameKind.verifierLog, 8 + text.length);
+      view.setUint32(5, m.program, true);
+      buf[9] = m.more ? 1 : 0;
+      buf.set(text, 13);
+      return buf;
+    }
   }
 }
 
@@ -616,7 +745,7 @@ function parseJson(payload: Uint8Array, what: string): Json {
   return obj(value, what);
 }
 
-const { obj, num, optNum, str, optStr, bool, optBool, optArr } = fieldReader({
+const { obj, num, optNum, str, optStr, bool, optBool, arr, optArr } = fieldReader({
   fail: (message) => new ProtocolError(message),
   nullIsAbsent: true,
 });
@@ -704,6 +833,11 @@ function loadedFromWire(o: Json): Loaded {
         const e = obj(p.error, `${pw}.error`);
         prog.error = { errno: num(e, 'errno', `${pw}.error`), message: str(e, 'message', `${pw}.error`), reason: str(e, 'reason', `${pw}.error`) };
       }
+      if (p.verifier !== undefined && p.verifier !== null) {
+        const v = obj(p.verifier, `${pw}.verifier`);
+        const vw = `${pw}.verifier`;
+        prog.verifier = { level: num(v, 'level', vw), bytes: num(v, 'bytes', vw), truncated: bool(v, 'truncated', vw), log: '' };
+      }
       return prog;
     }),
   };
@@ -728,6 +862,7 @@ function loadedToWire(l: Loaded): Json {
       attach_target: p.attachTarget,
       attached: p.attached,
       error: p.error,
+      verifier: p.verifier ? { level: p.verifier.level, bytes: p.verifier.bytes, truncated: p.verifier.truncated } : undefined,
     })),
   };
 }
@@ -740,7 +875,7 @@ function statsFromWire(o: Json): Stats {
     rings: optArr(o, 'rings', w).map((v) => {
       const r = obj(v, `${w}.rings[]`);
       const rw = `${w}.rings[]`;
-      return {
+      const ring: RingStats = {
         index: num(r, 'index', rw),
         name: str(r, 'name', rw),
         size: num(r, 'size', rw),
@@ -750,6 +885,7 @@ function statsFromWire(o: Json): Stats {
         consumerPos: num(r, 'consumer_pos', rw),
         fill: num(r, 'fill', rw),
       };
+      return withOptional(ring, { leftRecords: optNum(r, 'left_records', rw), leftBytes: optNum(r, 'left_bytes', rw) });
     }),
     counters: optArr(o, 'counters', w).map((v) => {
       const c = obj(v, `${w}.counters[]`);
@@ -757,6 +893,7 @@ function statsFromWire(o: Json): Stats {
       return { name: str(c, 'name', cw), map: str(c, 'map', cw), value: num(c, 'value', cw) };
     }),
   };
+  if (optBool(o, 'final', w)) stats.final = true;
   if (o.drain !== undefined && o.drain !== null) {
     const d = obj(o.drain, `${w}.drain`);
     const dw = `${w}.drain`;
@@ -782,8 +919,11 @@ function statsToWire(s: Stats): Json {
       producer_pos: r.producerPos,
       consumer_pos: r.consumerPos,
       fill: r.fill,
+      left_records: r.leftRecords,
+      left_bytes: r.leftBytes,
     })),
     counters: s.counters,
+    ...(s.final ? { final: true } : {}),
     ...(s.drain
       ? { drain: { frames: s.drain.frames, sleeps: s.drain.sleeps, output_blocked_ms: s.drain.outputBlockedMs, run_delay_ms: s.drain.runDelayMs } }
       : {}),
@@ -810,4 +950,42 @@ function errorToWire(e: HelperErrorInfo): Json {
 function byeFromWire(o: Json): Bye {
   const w = 'BYE';
   return withOptional({ reason: str(o, 'reason', w) }, { signal: optStr(o, 'signal', w), detached: optNum(o, 'detached', w) });
+}
+
+function flushedFromWire(o: Json): Flushed {
+  const w = 'FLUSHED';
+  return {
+    id: num(o, 'id', w),
+    complete: bool(o, 'complete', w),
+    rings: arr(o, 'rings', w).map((v) => {
+      const rw = `${w}.rings[]`;
+      const r = obj(v, rw);
+      return {
+        index: num(r, 'index', rw),
+        name: str(r, 'name', rw),
+        records: num(r, 'records', rw),
+        bytes: num(r, 'bytes', rw),
+        consumerPos: num(r, 'consumer_pos', rw),
+        goalPos: num(r, 'goal_pos', rw),
+        leftRecords: num(r, 'left_records', rw),
+        leftBytes: num(r, 'left_bytes', rw),
+      };
+    }),
+  };
+}
+function flushedToWire(f: Flushed): Json {
+  return {
+    id: f.id,
+    complete: f.complete,
+    rings: f.rings.map((r) => ({
+      index: r.index,
+      name: r.name,
+      records: r.records,
+      bytes: r.bytes,
+      consumer_pos: r.consumerPos,
+      goal_pos: r.goalPos,
+      left_records: r.leftRecords,
+      left_bytes: r.leftBytes,
+    })),
+  };
 }

@@ -1,7 +1,6 @@
-// The run orchestrator: build → connect → lint → load → stream, on one or more targets.
-export { startRun, RunError } from './run';
+// The run orchestrator: connect → build → lint → load → stream → drain, on one or more targets.
+export * from './run';
 export { kernelProblem } from '../util/kernel';
-export type { RunEnd, RunEndReason, RunHandle, RunListeners, RunOptions, RunStage, RunState, RunTarget } from './run';
 export { parseOverride, validateOverrides, nearestValidRingSizes } from './overrides';
 export { analyzeVerifierLog, attachDiagnostic, findMapLine, findSectionLine, loadErrorDiagnostic, verifierDiagnostic, verifierLogExcerpt } from '../verifier/diagnostics';
 export type { SourceContext, VerifierFailure } from '../verifier/diagnostics';

@@ -249,7 +249,7 @@ async function verdictsOn(conn: TargetConnection, spec: string, built: Built, op
 async function verifyOn(spec: string, file: string, opts: VerifyOptions): Promise<TargetVerdict> {
   let conn: TargetConnection | undefined;
   try {
-    conn = await connectTarget(spec, { ...opts.connect, ...(opts.signal ? { signal: opts.signal } : {}), local: { ...opts.connect?.local, ...(opts.helperPath ? { helperPath: opts.helperPath } : {}) } });
+    conn = await connectTarget(spec, { ...opts.connect, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.helperPath ? { helperPath: opts.helperPath } : {}) });
     // The build needs the target's arch and kernel: ask a helper first (its HELLO), then build.
     const hello = conn.info ?? (await helloOf(conn, spec, opts));
     const built = await objectFor(file, conn, hello, opts);

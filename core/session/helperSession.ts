@@ -4,12 +4,16 @@
 // normal outcome with a reason, not an exception.
 import type { Diagnostic } from '../diagnostics';
 import {
+  DRAIN_TIMEOUT_DEFAULT_MS,
   encodeCommand,
+  encodeFlush,
   encodeLoad,
+  FINAL_WRITE_MS,
   FrameDecoder,
   splitRecords,
   type Bye,
   type Command,
+  type Flushed,
   type Hello,
   type HelperErrorInfo,
   type HelperMessage,
@@ -23,6 +27,7 @@ import { attachDiagnostic, loadErrorDiagnostic, type SourceContext } from '../ve
 import { StudioError, messageOf } from '../util/errors';
 import type { HelperExit, HelperProcess } from '../transport/types';
 import type { RecordBatch } from './types';
+import { parseVerifierSummary } from './verifierSummary';
 
 export type CloseReason =
   /** We asked it to stop (STOP, or stdin EOF from terminate) and it did. */
@@ -56,6 +61,21 @@ export class LoadError extends StudioError {
     this.name = 'LoadError';
   }
 }
+
+/** What one session knows about its records, for the run's books (RunEnd). */
+export interface SessionAccount {
+  /** Records received per ring index (discarded entries excluded). */
+  received: number[];
+  /** The last STATS (undefined before the first). */
+  lastStats: Stats | undefined;
+  /** The final STATS, sent at stop after the drain: its numbers are exact. Undefined when the helper could not send it. */
+  finalStats: Stats | undefined;
+}
+
+/** Slack on top of the helper's own bounds before we stop waiting for it. */
+const WAIT_SLACK_MS = 2000;
+/** After the helper exited, how long its output may stay silent before we call the stream over. */
+const OUTPUT_IDLE_MS = 1000;
 
 export interface HelperSessionOptions {
   /** Target name: the `host` of every batch. */
@@ -112,6 +132,14 @@ export class HelperSession {
   private resolveClosed!: (c: SessionClosed) => void;
   private waiters: Array<(m: HelperMessage | undefined) => boolean> = [];
   private ringNames: string[] = [];
+  private received: number[] = [];
+  private lastStats: Stats | undefined;
+  private finalStats: Stats | undefined;
+  /** VERIFIER_LOG chunks by program index, until LOADED takes them. */
+  private verifierLogs = new Map<number, string[]>();
+  private drainTimeoutMs = DRAIN_TIMEOUT_DEFAULT_MS;
+  private nextFlushId = 1;
+  private lastDataAt = Date.now();
 
   private constructor(
     readonly process: HelperProcess,
@@ -128,10 +156,20 @@ export class HelperSession {
     });
     process.stdout.on('data', (chunk: Buffer | string) => this.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
     void process.exited.then(async (exit) => {
-      // Let the last frames (final STATS, BYE) arrive before calling it closed.
-      await Promise.race([stdoutDone, new Promise((r) => setTimeout(r, 500).unref())]);
+      // Every frame written before the exit (the drain's EVENTS, the final STATS, BYE) reaches
+      // the listeners before the session calls itself closed: wait for the end of the output,
+      // or for it to fall silent (a transport that never signals the end).
+      await Promise.race([stdoutDone, this.outputIdle()]);
       this.finish(exit);
     });
+  }
+
+  private async outputIdle(): Promise<void> {
+    for (;;) {
+      const quiet = Date.now() - this.lastDataAt;
+      if (quiet >= OUTPUT_IDLE_MS) return;
+      await new Promise((r) => setTimeout(r, OUTPUT_IDLE_MS - quiet).unref());
+    }
   }
 
   /** Starts a session over a spawned `ringbuf-helper serve` and waits for its HELLO. */
@@ -188,19 +226,27 @@ export class HelperSession {
     return this.stderrText;
   }
 
+  /** Records received per ring, and the STATS that count the rest (see SessionAccount). */
+  get account(): SessionAccount {
+    return { received: Array.from(this.received, (n) => n ?? 0), lastStats: this.lastStats, finalStats: this.finalStats };
+  }
+
   /**
    * Sends LOAD and waits for LOADED. Rejects with LoadError (diagnostics included) when
    * the helper refuses the object, or when no selected program could attach.
    */
   async load(opts: SessionLoadOptions): Promise<Loaded> {
     if (this.loaded) throw new StudioError('internal: one LOAD per helper session');
+    this.drainTimeoutMs = opts.drainTimeoutMs || DRAIN_TIMEOUT_DEFAULT_MS;
     this.send(encodeLoad(opts));
     const m = await this.waitFor((x) => x.kind === 'loaded' || (x.kind === 'error' && x.error.code !== 'state'), 120_000);
     const src: SourceContext = opts.source ?? { file: 'program.bpf.o' };
     if (m?.kind === 'loaded') {
+      this.attachVerifierLogs(m.loaded);
       this.loaded = m.loaded;
       this.ringNames = [];
       for (const r of m.loaded.rings) this.ringNames[r.index] = r.name;
+      this.received = Array.from({ length: Math.max(0, ...m.loaded.rings.map((r) => r.index + 1)) }, () => 0);
       const attempted = m.loaded.programs.filter((p) => p.attached || p.error);
       const failed = attempted.filter((p): p is LoadedProgram & { error: NonNullable<LoadedProgram['error']> } => !p.attached && p.error !== undefined);
       if (attempted.length > 0 && failed.length === attempted.length) {
@@ -229,6 +275,16 @@ export class HelperSession {
     throw this.goneError('load');
   }
 
+  /** Puts the VERIFIER_LOG text that came before LOADED into its programs, with the summary. */
+  private attachVerifierLogs(loaded: Loaded): void {
+    loaded.programs.forEach((p, i) => {
+      if (!p.verifier) return;
+      const log = (this.verifierLogs.get(i) ?? []).join('');
+      Object.assign(p.verifier, { log }, parseVerifierSummary(log));
+    });
+    this.verifierLogs.clear();
+  }
+
   start(): void {
     this.send(encodeCommand('start'));
   }
@@ -240,10 +296,29 @@ export class HelperSession {
   }
 
   /**
-   * STOP: the helper detaches everything, sends a final STATS and BYE, and exits.
-   * Falls back to terminate() (EOF, then signals) after timeoutMs.
+   * FLUSH: resolves once every record committed before this call reached the listeners (the
+   * helper answers after the last EVENTS frame of its drain). `complete` is false when its
+   * time bound (default: the LOAD's drain timeout) ended the drain first; `leftRecords` then
+   * says how many were still in each ring. Rejects when the helper is gone or does not answer.
    */
-  async stop(timeoutMs = 3000): Promise<SessionClosed> {
+  async flush(timeoutMs = 0): Promise<Flushed> {
+    const id = this.nextFlushId++;
+    this.send(encodeFlush({ id, timeoutMs }));
+    const wait = (timeoutMs || this.drainTimeoutMs) + FINAL_WRITE_MS + WAIT_SLACK_MS;
+    const m = await this.waitFor((x) => (x.kind === 'flushed' && x.flushed.id === id) || (x.kind === 'error' && x.error.code === 'state'), wait);
+    if (m?.kind === 'flushed') return m.flushed;
+    if (m?.kind === 'error') throw new StudioError(`${this.target}: flush refused: ${m.error.message}`, { code: 'EFLUSH', ...(m.error.hint ? { hint: m.error.hint } : {}) });
+    if (!this.closedInfo) throw new StudioError(`${this.target}: the helper did not answer FLUSH within ${wait} ms`, { code: 'EFLUSH', hint: 'the connection may be stalled; stop the run and look at the log' });
+    throw this.goneError('flush');
+  }
+
+  /**
+   * STOP: the helper detaches everything, drains every ring (within its drain timeout), sends
+   * a final STATS and BYE, and exits; every EVENTS frame before BYE reaches the listeners
+   * before this resolves. Falls back to terminate() (EOF, then signals) after timeoutMs
+   * (default: the helper's own bounds plus slack).
+   */
+  async stop(timeoutMs = this.drainTimeoutMs + FINAL_WRITE_MS + WAIT_SLACK_MS): Promise<SessionClosed> {
     if (this.closedInfo) return this.closedInfo;
     this.stopRequested = true;
     try {
@@ -310,6 +385,7 @@ export class HelperSession {
   }
 
   private onData(chunk: Uint8Array): void {
+    this.lastDataAt = Date.now();
     if (this.protocolFailure) return;
     let messages: HelperMessage[];
     try {
@@ -331,6 +407,7 @@ export class HelperSession {
       case 'events': {
         const split = splitRecords(m.records, m.count);
         if (split.count === 0) return;
+        this.received[m.ringIndex] = (this.received[m.ringIndex] ?? 0) + split.count;
         this.batch.emit({
           host: this.target,
           map: this.ringNames[m.ringIndex] ?? `ring#${m.ringIndex}`,
@@ -343,8 +420,16 @@ export class HelperSession {
         return;
       }
       case 'stats':
+        this.lastStats = m.stats;
+        if (m.stats.final) this.finalStats = m.stats;
         this.statsL.emit(m.stats);
         return;
+      case 'verifierLog': {
+        const chunks = this.verifierLogs.get(m.program) ?? [];
+        chunks.push(m.text);
+        this.verifierLogs.set(m.program, chunks);
+        return;
+      }
       case 'log': {
         // Long texts come in chunks flagged "more"; deliver whole messages.
         this.logPending += m.text;
@@ -363,6 +448,7 @@ export class HelperSession {
         return;
       case 'hello':
       case 'loaded':
+      case 'flushed':
         return;
     }
   }

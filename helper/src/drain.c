@@ -50,15 +50,40 @@ uint64_t ring__producer_pos(const struct ring *r)
 	return r->producer_page ? __atomic_load_n((uint64_t *)r->producer_page, __ATOMIC_ACQUIRE) : 0;
 }
 
-/* Runs when the EVENTS frame is fully written: the records are delivered, free their space. */
-static void ring__commit(void *ctx, uint64_t new_pos)
+/* Runs when the EVENTS frame is fully written (the records are delivered: free their space),
+ * or dropped unwritten (they stay in the ring, to be shipped again or counted as left). */
+static void ring__commit(void *ctx, uint64_t new_pos, bool written)
 {
 	struct ring *r = ctx;
-	r->records += r->pending_records;
-	r->bytes += r->pending_bytes;
+	if (written) {
+		r->records += r->pending_records;
+		r->bytes += r->pending_bytes;
+		__atomic_store_n((uint64_t *)r->consumer_page, new_pos, __ATOMIC_RELEASE);
+	}
 	r->pending_records = r->pending_bytes = 0;
 	r->in_flight = false;
-	__atomic_store_n((uint64_t *)r->consumer_page, new_pos, __ATOMIC_RELEASE);
+}
+
+void ring__left(const struct ring *r, uint64_t upto, uint64_t *records, uint64_t *bytes)
+{
+	*records = *bytes = 0;
+	if (!r->consumer_page)
+		return;
+	const uint64_t mask = r->size - 1;
+	uint64_t pos = ring__consumer_pos(r);
+	const uint64_t prod = ring__producer_pos(r);
+	if (upto > prod)
+		upto = prod;
+	while (pos < upto) {
+		/* The length is valid from reserve on, also while the record is still BUSY. */
+		uint32_t len_flags = __atomic_load_n((const uint32_t *)(r->data + (pos & mask)), __ATOMIC_ACQUIRE);
+		uint64_t len = len_flags & ~(RBS_RECORD_BUSY | RBS_RECORD_DISCARD);
+		if (!(len_flags & RBS_RECORD_DISCARD)) {
+			(*records)++;
+			*bytes += len;
+		}
+		pos += (RBS_RECORD_HEADER_SIZE + len + 7) & ~7ull;
+	}
 }
 
 /* A small backlog is left to grow for up to hold_ns (or until it reaches 1/16 of the

@@ -1,6 +1,7 @@
 /* Frames out (a FIFO written with writev on a non-blocking stdout, so the main loop
  * never blocks and keeps reading control frames) and frames in (stdin). */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,35 +86,45 @@ int output_send_json(struct output *o, uint8_t kind, struct jw *j)
 	return 0;
 }
 
-/* Long text goes out in chunks (flag "more" on all but the last), cut on UTF-8 boundaries. */
-int output_send_log(struct output *o, int level, const char *text, size_t len)
+/* Long text goes out in chunks of at most `chunk` bytes, cut on UTF-8 boundaries: each frame
+ * is `header` (with RBS_LOG_MORE or'ed into its byte at flags_at on all but the last) + text. */
+int output_send_chunked(struct output *o, uint8_t kind, const void *header, size_t header_len, size_t flags_at,
+			const char *text, size_t len, size_t chunk)
 {
 	do {
 		size_t n = len;
-		if (n > RBS_MAX_LOG_CHUNK) {
-			n = RBS_MAX_LOG_CHUNK;
+		if (n > chunk) {
+			n = chunk;
 			while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
 				n--;
 		}
-		struct rbs_log_header h = { .level = (uint8_t)level, .flags = n < len ? RBS_LOG_MORE : 0 };
-		char *buf = malloc(sizeof(h) + n);
+		char *buf = malloc(header_len + n);
 		if (!buf)
 			return -ENOMEM;
-		memcpy(buf, &h, sizeof(h));
-		memcpy(buf + sizeof(h), text, n);
-		struct out_frame *f = output__new_frame(RBS_LOG, sizeof(h) + n, 0);
+		memcpy(buf, header, header_len);
+		if (n < len)
+			buf[flags_at] |= RBS_LOG_MORE;
+		memcpy(buf + header_len, text, n);
+		struct out_frame *f = output__new_frame(kind, header_len + n, 0);
 		if (!f) {
 			free(buf);
 			return -ENOMEM;
 		}
 		f->owned = buf;
 		f->iov[1].iov_base = buf;
-		f->iov[1].iov_len = sizeof(h) + n;
+		f->iov[1].iov_len = header_len + n;
 		output__append(o, f);
 		text += n;
 		len -= n;
 	} while (len > 0);
 	return 0;
+}
+
+int output_send_log(struct output *o, int level, const char *text, size_t len)
+{
+	struct rbs_log_header h = { .level = (uint8_t)level };
+	return output_send_chunked(o, RBS_LOG, &h, sizeof(h), offsetof(struct rbs_log_header, flags), text, len,
+				   RBS_MAX_LOG_CHUNK);
 }
 
 /* The span is written straight from the ring mapping; on_done runs when the frame is out. */
@@ -133,18 +144,25 @@ int output_send_events(struct output *o, const struct rbs_events_header *h, cons
 	return 0;
 }
 
-static void output__pop(struct output *o, bool completed)
+/* Takes the frame after `prev` (the head when prev is NULL) out of the queue and frees it;
+ * its callback learns whether it was written. */
+static void output__remove(struct output *o, struct out_frame *prev, bool written)
 {
-	struct out_frame *f = o->head;
-	o->head = f->next;
-	if (!o->head)
-		o->tail = NULL;
+	struct out_frame *f = prev ? prev->next : o->head;
+	if (prev)
+		prev->next = f->next;
+	else
+		o->head = f->next;
+	if (o->tail == f)
+		o->tail = prev;
 	o->queued_bytes -= f->total;
-	if (completed && f->on_done)
-		f->on_done(f->ctx, f->arg);
+	if (f->on_done)
+		f->on_done(f->ctx, f->arg, written);
 	free(f->owned);
 	free(f);
 }
+
+static void output__pop(struct output *o, bool completed) { output__remove(o, NULL, completed); }
 
 /* Writes as much as the fd takes. 0: queue empty; -EAGAIN: would block; other -errno: broken. */
 int output_flush(struct output *o)
@@ -202,11 +220,28 @@ int output_flush_wait(struct output *o, int timeout_ms)
 
 bool output_pending(const struct output *o) { return o->head != NULL; }
 
+/* True when the first queued frame is partly written: nothing else can go out before it. */
+bool output_partial(const struct output *o) { return o->head && o->head->done > 0; }
+
 /* Drops queued frames without writing them (their ring spans are not consumed). */
 void output_drop(struct output *o)
 {
 	while (o->head)
 		output__pop(o, false);
+}
+
+/* Drops EVENTS frames not yet begun (their records stay in the ring, counted as left there);
+ * a partly written frame and every other frame stay queued, in order. */
+void output_drop_unstarted_events(struct output *o)
+{
+	struct out_frame *prev = NULL;
+	while (prev ? prev->next : o->head) {
+		struct out_frame *f = prev ? prev->next : o->head;
+		if (((const struct rbs_frame_header *)f->header)->kind == RBS_EVENTS && f->done == 0)
+			output__remove(o, prev, false);
+		else
+			prev = f;
+	}
 }
 
 ssize_t input_fill(struct input *in, int fd)
@@ -247,7 +282,9 @@ int input_next(struct input *in, uint8_t *kind, const uint8_t **payload, size_t 
 	uint32_t length;
 	memcpy(&length, in->buf + in->pos, 4);
 	if (length == 0 || length > RBS_MAX_FRAME) {
-		snprintf(err, errlen, "frame length %u is %s", length,
+		/* Never show these bytes (not even as a number): they may be a secret typed for
+		 * something else, such as a sudo password written before sudo asked for it. */
+		snprintf(err, errlen, "the helper's input is not a valid protocol frame (the length field is %s)",
 			 length == 0 ? "zero" : "over the 64 MiB limit");
 		return -EPROTO;
 	}

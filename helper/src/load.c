@@ -1,6 +1,8 @@
-/* LOAD: open the object from bytes, validate and apply max_entries overrides, load
- * (growing each program's verifier log buffer instead of truncating), map the rings,
- * attach, and answer LOADED — or ERROR with the cause and the full verifier log. */
+/* LOAD: open the object from bytes, validate and apply max_entries overrides, load, map the
+ * rings, and hand over to loaded.c (attach, LOADED) — or ERROR with the cause and the full
+ * verifier log. A failed load is retried for three separate reasons, each its own function:
+ * a tracing program this kernel refuses (load the rest without it), a verifier log that
+ * filled its buffer (grow it ×8), and a verbose log asked for on failure (reload at level 2). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,108 +12,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "helper.h"
+#include "load.h"
 
 #define LOG_BUF_START (1u << 20)
 #define LOG_BUF_MAX (48u << 20) /* stays below RBS_MAX_FRAME with JSON escaping headroom */
-#define MAX_NAMES 4096
-
-struct load_request {
-	uint32_t flags;
-	uint32_t log_level;
-	size_t n_overrides;
-	char **override_names;
-	uint32_t *override_values;
-	size_t n_attach;
-	char **attach;
-	const uint8_t *object;
-	size_t object_len;
-};
-
-struct reader {
-	const uint8_t *p;
-	size_t len, off;
-	bool bad;
-};
-
-static uint32_t reader__u32(struct reader *r)
-{
-	uint32_t v = 0;
-	if (r->off + 4 > r->len) { r->bad = true; return 0; }
-	memcpy(&v, r->p + r->off, 4);
-	r->off += 4;
-	return v;
-}
-
-static uint16_t reader__u16(struct reader *r)
-{
-	uint16_t v = 0;
-	if (r->off + 2 > r->len) { r->bad = true; return 0; }
-	memcpy(&v, r->p + r->off, 2);
-	r->off += 2;
-	return v;
-}
-
-static char *reader__name(struct reader *r)
-{
-	uint16_t n = reader__u16(r);
-	if (r->bad || r->off + n > r->len) { r->bad = true; return NULL; }
-	char *s = strndup((const char *)r->p + r->off, n);
-	if (!s || strlen(s) != n) { /* embedded NUL: not a valid name */
-		free(s);
-		r->bad = true;
-		return NULL;
-	}
-	r->off += n;
-	return s;
-}
-
-static void load_request__free(struct load_request *q)
-{
-	for (size_t i = 0; i < q->n_overrides; i++)
-		free(q->override_names ? q->override_names[i] : NULL);
-	for (size_t i = 0; i < q->n_attach; i++)
-		free(q->attach ? q->attach[i] : NULL);
-	free(q->override_names);
-	free(q->override_values);
-	free(q->attach);
-	memset(q, 0, sizeof(*q));
-}
-
-static int load_request__parse(struct load_request *q, const uint8_t *p, size_t len)
-{
-	struct reader r = { .p = p, .len = len };
-	memset(q, 0, sizeof(*q));
-	q->flags = reader__u32(&r);
-	q->log_level = reader__u32(&r);
-	size_t n = reader__u16(&r);
-	if (r.bad)
-		return -EPROTO;
-	q->override_names = calloc(n + 1, sizeof(char *));
-	q->override_values = calloc(n + 1, sizeof(uint32_t));
-	if (!q->override_names || !q->override_values)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && !r.bad; i++) {
-		q->override_names[i] = reader__name(&r);
-		q->override_values[i] = reader__u32(&r);
-		q->n_overrides = i + 1;
-	}
-	n = reader__u16(&r);
-	if (r.bad)
-		return -EPROTO;
-	q->attach = calloc(n + 1, sizeof(char *));
-	if (!q->attach)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && !r.bad; i++) {
-		q->attach[i] = reader__name(&r);
-		q->n_attach = i + 1;
-	}
-	if (r.bad)
-		return -EPROTO;
-	q->object = p + r.off;
-	q->object_len = len - r.off;
-	return 0;
-}
+#define LOG_BUF_MIN 4096
+#define LOG_STATS 4u            /* BPF_LOG_STATS: the "processed N insns …" summary */
+#define MAX_ATTEMPTS 64         /* each retry changes something for good; this only guards a bug */
 
 static bool is_power_of_two(uint64_t v) { return v && !(v & (v - 1)); }
 
@@ -125,41 +32,6 @@ static uint64_t ring_size__nearest(uint64_t v, uint64_t page_size)
 		up <<= 1;
 	uint64_t down = up >> 1;
 	return (v - down < up - v) ? down : up;
-}
-
-/* max_entries as the object's BTF map definition wrote it (before libbpf's rounding), 0 if unknown. */
-static uint32_t map__declared_max_entries(struct bpf_object *obj, const char *map_name)
-{
-	struct btf *btf = bpf_object__btf(obj);
-	if (!btf)
-		return 0;
-	int sec_id = btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC);
-	if (sec_id < 0)
-		return 0;
-	const struct btf_type *sec = btf__type_by_id(btf, (uint32_t)sec_id);
-	const struct btf_var_secinfo *vs = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *var = btf__type_by_id(btf, vs->type);
-		if (!var || strcmp(btf__name_by_offset(btf, var->name_off), map_name) != 0)
-			continue;
-		const struct btf_type *def = btf__type_by_id(btf, var->type);
-		while (def && btf_is_mod(def))
-			def = btf__type_by_id(btf, def->type);
-		if (!def || !btf_is_struct(def))
-			return 0;
-		const struct btf_member *m = btf_members(def);
-		for (int k = 0; k < btf_vlen(def); k++, m++) {
-			if (strcmp(btf__name_by_offset(btf, m->name_off), "max_entries") != 0)
-				continue;
-			const struct btf_type *ptr = btf__type_by_id(btf, m->type);
-			if (!ptr || !btf_is_ptr(ptr))
-				return 0;
-			const struct btf_type *arr = btf__type_by_id(btf, ptr->type);
-			return arr && btf_is_array(arr) ? btf_array(arr)->nelems : 0;
-		}
-		return 0;
-	}
-	return 0;
 }
 
 static void names__join(struct jw *out, struct bpf_object *obj, bool maps)
@@ -200,11 +72,13 @@ static int load__check_overrides(struct session *s, struct bpf_object *obj, cons
 			snprintf(msg, sizeof(msg), "max_entries override for map '%s': the object has no map of that name", name);
 			snprintf(hint, sizeof(hint), "maps in this object: %s", names.buf ? names.buf : "none");
 			jw_free(&names);
-			return session__error(s, "override", true, EINVAL, msg, hint, NULL, name, NULL);
+			return report__error(s, &(struct error_report){ .code = ERR_OVERRIDE, .fatal = true, .err = EINVAL,
+					.message = msg, .hint = hint, .map = name });
 		}
 		if (v == 0) {
 			snprintf(msg, sizeof(msg), "max_entries override for map '%s' is 0", name);
-			return session__error(s, "override", true, EINVAL, msg, "max_entries must be at least 1", NULL, name, NULL);
+			return report__error(s, &(struct error_report){ .code = ERR_OVERRIDE, .fatal = true, .err = EINVAL,
+					.message = msg, .hint = "max_entries must be at least 1", .map = name });
 		}
 		if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF &&
 		    (!is_power_of_two(v) || v % s->page_size != 0)) {
@@ -213,7 +87,8 @@ static int load__check_overrides(struct session *s, struct bpf_object *obj, cons
 				 "max_entries override for ringbuf map '%s' is %u: a ring's size must be a power of two and a multiple of the page size (%zu); nearest valid size: %llu",
 				 name, v, s->page_size, (unsigned long long)nearest);
 			snprintf(hint, sizeof(hint), "use --max-entries %s=%llu", name, (unsigned long long)nearest);
-			return session__error(s, "override", true, EINVAL, msg, hint, NULL, name, NULL);
+			return report__error(s, &(struct error_report){ .code = ERR_OVERRIDE, .fatal = true, .err = EINVAL,
+					.message = msg, .hint = hint, .map = name });
 		}
 	}
 	return 0;
@@ -247,157 +122,6 @@ static void verifier__summary(const char *log, char *out, size_t n)
 	}
 }
 
-static int load__report_failure(struct session *s, struct bpf_object *obj, int err, struct bpf_program *failed,
-				 const char *log, size_t log_size, bool truncated)
-{
-	char msg[1024], hint[1024];
-	if (failed) {
-		char summary[512];
-		verifier__summary(log, summary, sizeof(summary));
-		snprintf(msg, sizeof(msg), "load program '%s': %s%s%s", bpf_program__name(failed), strerror(err),
-			 summary[0] ? ": " : "", summary);
-		snprintf(hint, sizeof(hint),
-			 "the verifier rejected '%s'; the line marked '; … @ file:LINE' just before the error is where it failed%s",
-			 bpf_program__name(failed),
-			 truncated ? " (log truncated at the size limit)" : "");
-		(void)log_size;
-		return session__error(s, "verifier", true, err, msg, hint, bpf_program__name(failed), NULL, log);
-	}
-	/* No program log: a map or the object itself failed. libbpf said which in its last warning. */
-	const char *w = s->first_warn;
-	if (s->failed_map[0]) {
-		const char *name = s->failed_map;
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
-		snprintf(msg, sizeof(msg), "create map '%s': %s", name, strerror(err));
-		if (map && bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF)
-			snprintf(hint, sizeof(hint),
-				 "a ringbuf map needs max_entries set to a power of two that is a multiple of the page size (%zu), and no key or value type; override it with --max-entries %s=%zu",
-				 s->page_size, name, s->page_size * 64);
-		else
-			snprintf(hint, sizeof(hint), "check the map definition of '%s' (type, key/value sizes, max_entries)", name);
-		return session__error(s, "map", true, err, msg, hint, NULL, name, NULL);
-	}
-	snprintf(msg, sizeof(msg), "load object: %s%s%s", strerror(err), w[0] ? ": " : "", w);
-	return session__error(s, "load", true, err, msg, "see the libbpf log lines above for the cause", NULL, NULL, NULL);
-}
-
-static bool request__wants(const struct load_request *q, const char *prog)
-{
-	if (q->flags & RBS_LOAD_ATTACH_ALL)
-		return true;
-	for (size_t i = 0; i < q->n_attach; i++)
-		if (strcmp(q->attach[i], prog) == 0)
-			return true;
-	return false;
-}
-
-static int load__attach_and_report(struct session *s, const struct load_request *q, const int *refused)
-{
-	struct bpf_object *obj = s->obj;
-	struct jw j;
-	size_t n_progs = 0, n_selected = 0, n_attached = 0;
-	struct bpf_program *prog;
-	struct bpf_map *map;
-
-	bpf_object__for_each_program(prog, obj)
-		n_progs++;
-	s->links = calloc(n_progs + 1, sizeof(*s->links));
-	if (!s->links)
-		return session__error(s, "internal", true, ENOMEM, "out of memory", NULL, NULL, NULL, NULL);
-
-	jw_init(&j);
-	jw_obj_begin(&j);
-	jw_key(&j, "maps");
-	jw_arr_begin(&j);
-	int ring_index = 0;
-	bpf_object__for_each_map(map, obj) {
-		uint32_t effective = bpf_map__max_entries(map);
-		uint32_t requested = 0;
-		for (size_t i = 0; i < q->n_overrides; i++)
-			if (strcmp(q->override_names[i], bpf_map__name(map)) == 0)
-				requested = q->override_values[i];
-		if (!requested)
-			requested = map__declared_max_entries(obj, bpf_map__name(map));
-		const char *tn = libbpf_bpf_map_type_str(bpf_map__type(map));
-		jw_obj_begin(&j);
-		jw_kv_str(&j, "name", bpf_map__name(map));
-		jw_kv_int(&j, "type", bpf_map__type(map));
-		jw_kv_str(&j, "type_name", tn ? tn : "unknown");
-		jw_kv_uint(&j, "max_entries", effective);
-		if (requested && requested != effective)
-			jw_kv_uint(&j, "requested_max_entries", requested);
-		jw_kv_uint(&j, "key_size", bpf_map__key_size(map));
-		jw_kv_uint(&j, "value_size", bpf_map__value_size(map));
-		if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF)
-			jw_kv_int(&j, "ring_index", ring_index++);
-		jw_obj_end(&j);
-	}
-	jw_arr_end(&j);
-	jw_key(&j, "rings");
-	jw_arr_begin(&j);
-	for (size_t i = 0; i < s->n_rings; i++) {
-		jw_obj_begin(&j);
-		jw_kv_int(&j, "index", s->rings[i].index);
-		jw_kv_str(&j, "name", s->rings[i].name);
-		jw_kv_uint(&j, "size", s->rings[i].size);
-		jw_obj_end(&j);
-	}
-	jw_arr_end(&j);
-	jw_key(&j, "programs");
-	jw_arr_begin(&j);
-	size_t prog_index = 0;
-	bpf_object__for_each_program(prog, obj) {
-		const char *section = bpf_program__section_name(prog);
-		const char *tn = libbpf_bpf_prog_type_str(bpf_program__type(prog));
-		char target[256];
-		attach__target(section, target, sizeof(target));
-		jw_obj_begin(&j);
-		jw_kv_str(&j, "name", bpf_program__name(prog));
-		jw_kv_str(&j, "section", section);
-		jw_kv_str(&j, "type", tn ? tn : "unknown");
-		jw_kv_str(&j, "attach_target", target);
-		if (!request__wants(q, bpf_program__name(prog))) {
-			prog_index++;
-			jw_kv_bool(&j, "attached", false);
-			jw_obj_end(&j);
-			continue;
-		}
-		n_selected++;
-		int refused_err = refused[prog_index++];
-		struct bpf_link *link = refused_err ? NULL : bpf_program__attach(prog);
-		int err = refused_err ? refused_err : link ? 0 : (errno ? errno : EINVAL);
-		if (link) {
-			s->links[s->n_links++] = link;
-			n_attached++;
-			jw_kv_bool(&j, "attached", true);
-		} else {
-			char reason[1024], message[512];
-			attach__explain(prog, err, reason, sizeof(reason));
-			snprintf(message, sizeof(message), "%s %s failed: %s", tn ? tn : "program",
-				 refused_err ? "load" : "attach", strerror(err));
-			jw_kv_bool(&j, "attached", false);
-			jw_key(&j, "error");
-			jw_obj_begin(&j);
-			jw_kv_int(&j, "errno", err);
-			jw_kv_str(&j, "message", message);
-			jw_kv_str(&j, "reason", reason);
-			jw_obj_end(&j);
-		}
-		jw_obj_end(&j);
-	}
-	jw_arr_end(&j);
-	jw_obj_end(&j);
-	int err = output_send_json(&s->out, RBS_LOADED, &j);
-	if (err)
-		return session__error(s, "internal", true, -err, "cannot send LOADED", NULL, NULL, NULL, NULL);
-	if (n_selected > 0 && n_attached == 0)
-		return session__error(s, "attach", true, 0,
-				      n_selected == 1 ? "the selected program could not attach"
-						      : "none of the selected programs could attach",
-				      "the reason for each program is in the LOADED reply", NULL, NULL, NULL);
-	return 0;
-}
-
 static int load__check_attach_names(struct session *s, struct bpf_object *obj, const struct load_request *q)
 {
 	if (q->flags & RBS_LOAD_ATTACH_ALL)
@@ -411,182 +135,298 @@ static int load__check_attach_names(struct session *s, struct bpf_object *obj, c
 		snprintf(msg, sizeof(msg), "attach: the object has no program named '%s'", q->attach[i]);
 		snprintf(hint, sizeof(hint), "programs in this object: %s", names.buf ? names.buf : "none");
 		jw_free(&names);
-		return session__error(s, "attach", true, ENOENT, msg, hint, q->attach[i], NULL, NULL);
+		return report__error(s, &(struct error_report){ .code = ERR_ATTACH, .fatal = true, .err = ENOENT,
+				.message = msg, .hint = hint, .program = q->attach[i] });
 	}
 	return 0;
 }
 
-int session__load(struct session *s, const uint8_t *payload, size_t len)
+
+static int load__report_failure(struct session *s, struct bpf_object *obj, int err, struct bpf_program *failed,
+				 const char *log, bool truncated)
 {
-	struct load_request q;
-	struct bpf_object *obj = NULL;
-	char **logs = NULL;
-	size_t *log_sizes = NULL;
-	int *refused = NULL; /* per program: errno when the kernel refused this attach type at load */
-	size_t n_progs = 0;
-	int err = load_request__parse(&q, payload, len);
-	if (err) {
-		err = session__error(s, "protocol", true, EPROTO, "malformed LOAD payload", NULL, NULL, NULL, NULL);
-		goto cleanup;
+	char msg[1024], hint[1024];
+	if (failed) {
+		char summary[512];
+		verifier__summary(log, summary, sizeof(summary));
+		snprintf(msg, sizeof(msg), "load program '%s': %s%s%s", bpf_program__name(failed), strerror(err),
+			 summary[0] ? ": " : "", summary);
+		snprintf(hint, sizeof(hint),
+			 "the verifier rejected '%s'; the line marked '; … @ file:LINE' just before the error is where it failed%s",
+			 bpf_program__name(failed), truncated ? " (log truncated at the size limit)" : "");
+		return report__error(s, &(struct error_report){ .code = ERR_VERIFIER, .fatal = true, .err = err,
+				.message = msg, .hint = hint, .program = bpf_program__name(failed), .log = log });
 	}
-	s->log_level = q.log_level ? (int)q.log_level : 1;
-
-	for (int attempt = 0;; attempt++) {
-		LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "rbs");
-		s->first_warn[0] = '\0';
-		s->failed_map[0] = '\0';
-		s->failed_prog[0] = '\0';
-		obj = bpf_object__open_mem(q.object, q.object_len, &opts);
-		if (!obj) {
-			char msg[768];
-			err = errno ? errno : EINVAL;
-			snprintf(msg, sizeof(msg), "open BPF object (%zu bytes): %s%s%s", q.object_len, strerror(err),
-				 s->first_warn[0] ? ": " : "", s->first_warn);
-			err = session__error(s, "object", true, err, msg,
-					     "send a BPF ELF object built with clang -target bpf -g -O2", NULL, NULL, NULL);
-			goto cleanup;
-		}
-		if (attempt == 0) {
-			struct bpf_program *p;
-			bpf_object__for_each_program(p, obj)
-				n_progs++;
-			logs = calloc(n_progs + 1, sizeof(*logs));
-			log_sizes = calloc(n_progs + 1, sizeof(*log_sizes));
-			refused = calloc(n_progs + 1, sizeof(*refused));
-			if (!logs || !log_sizes || !refused) {
-				err = session__error(s, "internal", true, ENOMEM, "out of memory", NULL, NULL, NULL, NULL);
-				goto cleanup;
-			}
-			for (size_t i = 0; i < n_progs; i++)
-				log_sizes[i] = LOG_BUF_START;
-			if ((err = load__check_overrides(s, obj, &q)) || (err = load__check_attach_names(s, obj, &q)))
-				goto cleanup;
-		}
-		for (size_t i = 0; i < q.n_overrides; i++)
-			bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, q.override_names[i]),
-						 q.override_values[i]);
-		struct bpf_map *m;
-		bpf_object__for_each_map(m, obj) {
-			bpf_map__set_pin_path(m, NULL); /* never pin: nothing may outlive the helper */
-			/* `__type(value, struct X)` on a ringbuf map declares the event type for tools
-			 * (cilium/ebpf >= 0.17 style); the kernel wants key and value size 0. */
-			if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF &&
-			    (bpf_map__key_size(m) || bpf_map__value_size(m))) {
-				bpf_map__set_key_size(m, 0);
-				bpf_map__set_value_size(m, 0);
-			}
-		}
-
-		size_t i = 0;
-		struct bpf_program *p;
-		bpf_object__for_each_program(p, obj) {
-			if (!logs[i] || attempt > 0) {
-				free(logs[i]);
-				logs[i] = malloc(log_sizes[i]);
-				if (!logs[i]) {
-					err = session__error(s, "internal", true, ENOMEM, "out of memory for the verifier log", NULL, NULL, NULL, NULL);
-					goto cleanup;
-				}
-			}
-			logs[i][0] = '\0';
-			bpf_program__set_log_buf(p, logs[i], log_sizes[i]);
-			if (refused[i])
-				bpf_program__set_autoload(p, false);
-			if (s->log_level > 1 && attempt > 0)
-				bpf_program__set_log_level(p, (uint32_t)s->log_level);
-			i++;
-		}
-
-		err = bpf_object__load(obj);
-		if (!err)
-			break;
-		err = -err;
-		struct bpf_program *failed = NULL;
-		size_t fi = 0;
-		i = 0;
-		bpf_object__for_each_program(p, obj) {
-			if (!failed && logs[i][0]) {
-				failed = p;
-				fi = i;
-			}
-			i++;
-		}
-		if (!failed && s->failed_prog[0]) {
-			i = 0;
-			bpf_object__for_each_program(p, obj) {
-				if (strcmp(bpf_program__name(p), s->failed_prog) == 0) {
-					failed = p;
-					fi = i;
-				}
-				i++;
-			}
-		}
-		/* fentry/fexit/lsm refused by this kernel (EPERM before any verification): report
-		 * it per program in LOADED like an attach failure, and load the rest without it. */
-		enum bpf_prog_type ft = failed ? bpf_program__type(failed) : BPF_PROG_TYPE_UNSPEC;
-		if (failed && err == EPERM && !refused[fi] &&
-		    (ft == BPF_PROG_TYPE_TRACING || ft == BPF_PROG_TYPE_LSM || ft == BPF_PROG_TYPE_EXT)) {
-			refused[fi] = err;
-			bpf_object__close(obj);
-			obj = NULL;
-			continue;
-		}
-		if (failed && !logs[fi][0])
-			failed = NULL; /* no verifier log: not a verifier rejection */
-		bool truncated = failed && strlen(logs[fi]) + 2 >= log_sizes[fi];
-		bool want_verbose = failed && s->log_level > 1 && attempt == 0;
-		if (failed && (truncated || want_verbose) && log_sizes[fi] < LOG_BUF_MAX) {
-			if (truncated)
-				log_sizes[fi] = log_sizes[fi] * 8 > LOG_BUF_MAX ? LOG_BUF_MAX : log_sizes[fi] * 8;
-			bpf_object__close(obj);
-			obj = NULL;
-			continue;
-		}
-		err = load__report_failure(s, obj, err, failed, failed ? logs[fi] : NULL, failed ? log_sizes[fi] : 0,
-					   truncated);
-		goto cleanup;
+	/* No program log: a map or the object itself failed. libbpf said which in its warnings. */
+	const struct libbpf_notes *notes = report__notes();
+	if (notes->failed_map[0]) {
+		const char *name = notes->failed_map;
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+		snprintf(msg, sizeof(msg), "create map '%s': %s", name, strerror(err));
+		if (map && bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF)
+			snprintf(hint, sizeof(hint),
+				 "a ringbuf map needs max_entries set to a power of two that is a multiple of the page size (%zu), and no key or value type; override it with --max-entries %s=%zu",
+				 s->page_size, name, s->page_size * 64);
+		else
+			snprintf(hint, sizeof(hint), "check the map definition of '%s' (type, key/value sizes, max_entries)", name);
+		return report__error(s, &(struct error_report){ .code = ERR_MAP, .fatal = true, .err = err,
+				.message = msg, .hint = hint, .map = name });
 	}
+	const char *w = notes->first_warn;
+	snprintf(msg, sizeof(msg), "load object: %s%s%s", strerror(err), w[0] ? ": " : "", w);
+	return report__error(s, &(struct error_report){ .code = ERR_LOAD, .fatal = true, .err = err,
+			.message = msg, .hint = "see the libbpf log lines above for the cause" });
+}
 
-	s->obj = obj;
-	obj = NULL;
-	s->loaded = true;
+/* The largest verifier log buffer: LOG_BUF_MAX, or less with RINGBUF_HELPER_VERIFIER_LOG_MAX
+ * (bytes; for small targets, and to reach the cut-log path in tests without a 48 MiB log). */
+static size_t log_buf_max(void)
+{
+	const char *v = getenv("RINGBUF_HELPER_VERIFIER_LOG_MAX");
+	char *end;
+	unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+	if (!n || *end)
+		return LOG_BUF_MAX;
+	return n < LOG_BUF_MIN ? LOG_BUF_MIN : n > LOG_BUF_MAX ? LOG_BUF_MAX : (size_t)n;
+}
 
-	/* Rings, in object order; their index is what EVENTS and STATS refer to. */
+static void load_plan__free(struct load_plan *plan)
+{
+	for (size_t i = 0; plan->progs && i < plan->n_progs; i++) {
+		free(plan->progs[i].buf);
+		free(plan->progs[i].earlier);
+	}
+	free(plan->progs);
+	load_request__free(&plan->q);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* Opens the object (with the name "rbs"); the first time also sizes the plan and checks the
+ * overrides and attach names against it. */
+static int load__open(struct session *s, struct load_plan *plan, struct bpf_object **obj)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "rbs");
+	report__notes_reset();
+	*obj = bpf_object__open_mem(plan->q.object, plan->q.object_len, &opts);
+	if (!*obj) {
+		char msg[768];
+		int err = errno ? errno : EINVAL;
+		const char *w = report__notes()->first_warn;
+		snprintf(msg, sizeof(msg), "open BPF object (%zu bytes): %s%s%s", plan->q.object_len, strerror(err),
+			 w[0] ? ": " : "", w);
+		return report__error(s, &(struct error_report){ .code = ERR_OBJECT, .fatal = true, .err = err,
+				.message = msg, .hint = "send a BPF ELF object built with clang -target bpf -g -O2" });
+	}
+	if (plan->progs)
+		return 0;
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, *obj)
+		plan->n_progs++;
+	plan->progs = calloc(plan->n_progs + 1, sizeof(*plan->progs));
+	if (!plan->progs)
+		return report__error(s, &(struct error_report){ .code = ERR_INTERNAL, .fatal = true, .err = ENOMEM,
+				.message = "out of memory" });
+	uint32_t level = plan->q.log_level > 2 ? 2 : plan->q.log_level;
+	plan->log_max = log_buf_max();
+	for (size_t i = 0; i < plan->n_progs; i++)
+		plan->progs[i] = (struct prog_log){ .size = LOG_BUF_START < plan->log_max ? LOG_BUF_START : plan->log_max,
+						    .level = level };
+	int err = load__check_overrides(s, *obj, &plan->q);
+	return err ? err : load__check_attach_names(s, *obj, &plan->q);
+}
+
+/* Everything set between open and load: overrides, no pinning, ringbuf key/value sizes,
+ * each program's log buffer and level, and the programs this kernel refused left out. */
+static int load__configure(struct session *s, struct load_plan *plan, struct bpf_object *obj, int attempt)
+{
+	const struct load_request *q = &plan->q;
+	for (size_t i = 0; i < q->n_overrides; i++)
+		bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, q->override_names[i]), q->override_values[i]);
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj) {
+		bpf_map__set_pin_path(m, NULL); /* never pin: nothing may outlive the helper */
+		/* `__type(value, struct X)` on a ringbuf map declares the event type for tools
+		 * (cilium/ebpf >= 0.17 style); the kernel wants key and value size 0. */
+		if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF && (bpf_map__key_size(m) || bpf_map__value_size(m))) {
+			bpf_map__set_key_size(m, 0);
+			bpf_map__set_value_size(m, 0);
+		}
+	}
+	size_t i = 0;
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, obj) {
+		struct prog_log *l = &plan->progs[i++];
+		free(l->buf);
+		l->buf = malloc(l->size);
+		if (!l->buf)
+			return report__error(s, &(struct error_report){ .code = ERR_INTERNAL, .fatal = true, .err = ENOMEM,
+					.message = "out of memory for the verifier log" });
+		l->buf[0] = '\0';
+		bpf_program__set_log_buf(p, l->buf, l->size);
+		if (l->refused)
+			bpf_program__set_autoload(p, false);
+		if (plan->verifier_data)
+			bpf_program__set_log_level(p, l->level | LOG_STATS);
+		else if (s->log_level > 1 && attempt > 0)
+			bpf_program__set_log_level(p, (uint32_t)s->log_level);
+	}
+	return 0;
+}
+
+/* The program whose load failed: the one libbpf named, else the first with a log. */
+static struct bpf_program *load__failed_program(struct bpf_object *obj, const struct load_plan *plan, size_t *index)
+{
+	const char *named = report__notes()->failed_prog;
+	struct bpf_program *p, *first_with_log = NULL;
+	size_t i = 0, first_index = 0;
+	bpf_object__for_each_program(p, obj) {
+		if (named[0] && strcmp(bpf_program__name(p), named) == 0) {
+			*index = i;
+			return p;
+		}
+		if (!first_with_log && plan->progs[i].buf && plan->progs[i].buf[0]) {
+			first_with_log = p;
+			first_index = i;
+		}
+		i++;
+	}
+	*index = first_index;
+	return first_with_log;
+}
+
+/* fentry/fexit/lsm refused by this kernel (EPERM before any verification): reported per program
+ * in LOADED like an attach failure; the rest of the object loads without it. */
+static bool retry__without_refused(struct load_plan *plan, struct bpf_program *failed, size_t fi, int err)
+{
+	enum bpf_prog_type t = failed ? bpf_program__type(failed) : BPF_PROG_TYPE_UNSPEC;
+	if (!failed || err != EPERM || plan->progs[fi].refused ||
+	    (t != BPF_PROG_TYPE_TRACING && t != BPF_PROG_TYPE_LSM && t != BPF_PROG_TYPE_EXT))
+		return false;
+	plan->progs[fi].refused = err;
+	return true;
+}
+
+/* A log that filled its buffer is cut: grow the buffer ×8 (up to the largest) and reload. */
+static bool retry__grow_log(struct load_plan *plan, size_t fi)
+{
+	struct prog_log *l = &plan->progs[fi];
+	if (l->size >= plan->log_max)
+		return false;
+	l->size = l->size * 8 > plan->log_max ? plan->log_max : l->size * 8;
+	return true;
+}
+
+/* Verifier data: a log that fills even the largest buffer makes the kernel refuse the load (ENOSPC),
+ * though the program may be fine. Keep that log, cut, and reload with statistics only. */
+static bool retry__statistics_only(struct load_plan *plan, size_t fi)
+{
+	struct prog_log *l = &plan->progs[fi];
+	if (!plan->verifier_data || l->level == 0 || l->earlier)
+		return false;
+	l->earlier = l->buf;
+	l->earlier[l->size - 1] = '\0';
+	l->buf = NULL;
+	l->size = LOG_BUF_START < plan->log_max ? LOG_BUF_START : plan->log_max;
+	l->level = 0;
+	return true;
+}
+
+/* The verbose log (LOAD log_level 2) is taken only when a load fails: reload once at level 2. */
+static bool retry__verbose(const struct session *s, const struct load_plan *plan, struct bpf_program *failed, int attempt)
+{
+	return failed && !plan->verifier_data && s->log_level > 1 && attempt == 0;
+}
+
+/* After a failed bpf_object__load: 1 to load again (the reason is fixed), or the reported error. */
+static int load__after_failure(struct session *s, struct load_plan *plan, struct bpf_object *obj, int err, int attempt)
+{
+	size_t fi = 0;
+	struct bpf_program *failed = load__failed_program(obj, plan, &fi);
+	if (retry__without_refused(plan, failed, fi, err))
+		return 1;
+	const struct prog_log *l = failed ? &plan->progs[fi] : NULL;
+	if (l && !l->buf[0])
+		failed = NULL; /* no verifier log: not a verifier rejection */
+	bool filled = failed && strnlen(l->buf, l->size) + 2 >= l->size;
+	if (filled && retry__grow_log(plan, fi))
+		return 1;
+	if (filled && retry__statistics_only(plan, fi))
+		return 1;
+	if (retry__verbose(s, plan, failed, attempt) && l->size < plan->log_max)
+		return 1;
+	return load__report_failure(s, obj, err, failed, failed ? l->buf : NULL, filled);
+}
+
+/* Rings, in object order; their index is what EVENTS and STATS refer to. */
+static int load__map_rings(struct session *s)
+{
 	struct bpf_map *map;
 	size_t n_rings = 0;
 	bpf_object__for_each_map(map, s->obj)
 		n_rings += bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF;
 	s->rings = calloc(n_rings + 1, sizeof(*s->rings));
-	if (!s->rings) {
-		err = session__error(s, "internal", true, ENOMEM, "out of memory", NULL, NULL, NULL, NULL);
-		goto cleanup;
-	}
+	if (!s->rings)
+		return report__error(s, &(struct error_report){ .code = ERR_INTERNAL, .fatal = true, .err = ENOMEM,
+				.message = "out of memory" });
 	bpf_object__for_each_map(map, s->obj) {
 		if (bpf_map__type(map) != BPF_MAP_TYPE_RINGBUF)
 			continue;
 		struct ring *r = &s->rings[s->n_rings];
 		r->index = (int)s->n_rings;
 		snprintf(r->name, sizeof(r->name), "%s", bpf_map__name(map));
-		err = ring__map(r, bpf_map__fd(map), bpf_map__max_entries(map), s->page_size);
+		int err = ring__map(r, bpf_map__fd(map), bpf_map__max_entries(map), s->page_size);
 		if (err) {
 			char msg[256];
 			snprintf(msg, sizeof(msg), "map ring '%s' into memory: %s", r->name, strerror(-err));
-			err = session__error(s, "internal", true, -err, msg, NULL, NULL, r->name, NULL);
-			goto cleanup;
+			return report__error(s, &(struct error_report){ .code = ERR_INTERNAL, .fatal = true, .err = -err,
+					.message = msg, .map = r->name });
 		}
 		s->n_rings++;
 	}
-	counters__discover(s);
-	err = load__attach_and_report(s, &q, refused);
+	return 0;
+}
 
+int session__load(struct session *s, const uint8_t *payload, size_t len)
+{
+	struct load_plan plan = { 0 };
+	struct bpf_object *obj = NULL;
+	int err = 0;
+	if (load_request__parse(&plan.q, payload, len) != 0) {
+		err = report__error(s, &(struct error_report){ .code = ERR_PROTOCOL, .fatal = true, .err = EPROTO,
+				.message = "malformed LOAD payload" });
+		goto cleanup;
+	}
+	s->log_level = plan.q.log_level ? (int)plan.q.log_level : 1;
+	s->drain_timeout_ms = !plan.q.drain_timeout_ms ? RBS_DRAIN_TIMEOUT_DEFAULT_MS
+			      : plan.q.drain_timeout_ms > RBS_DRAIN_TIMEOUT_MAX_MS ? RBS_DRAIN_TIMEOUT_MAX_MS
+										: plan.q.drain_timeout_ms;
+	plan.verifier_data = (plan.q.flags & RBS_LOAD_VERIFIER_DATA) != 0;
+	for (int attempt = 0;; attempt++) {
+		if ((err = load__open(s, &plan, &obj)) || (err = load__configure(s, &plan, obj, attempt)))
+			goto cleanup;
+		err = bpf_object__load(obj);
+		if (!err)
+			break;
+		err = load__after_failure(s, &plan, obj, -err, attempt);
+		if (err > 0 && attempt + 1 >= MAX_ATTEMPTS)
+			err = report__error(s, &(struct error_report){ .code = ERR_INTERNAL, .fatal = true,
+					.message = "the object did not load after many attempts" });
+		if (err <= 0)
+			goto cleanup;
+		bpf_object__close(obj);
+		obj = NULL;
+	}
+	s->obj = obj;
+	obj = NULL;
+	s->loaded = true;
+	err = load__map_rings(s);
+	if (!err) {
+		counters__discover(s);
+		err = loaded__attach_and_report(s, &plan);
+	}
 cleanup:
 	if (obj)
 		bpf_object__close(obj);
-	for (size_t i = 0; logs && i < n_progs; i++)
-		free(logs[i]);
-	free(logs);
-	free(log_sizes);
-	free(refused);
-	load_request__free(&q);
-	return err;
+	load_plan__free(&plan);
+	return err < 0 ? err : 0;
 }

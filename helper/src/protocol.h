@@ -1,11 +1,11 @@
-/* The helper ⇄ core wire protocol, version 1 (see ../PROTOCOL.md; TS mirror:
+/* The helper ⇄ core wire protocol, version 2 (see ../PROTOCOL.md; TS mirror:
  * core/protocol/helper.ts). Frames: u32 length | u8 kind | payload, little-endian. */
 #ifndef RBS_PROTOCOL_H
 #define RBS_PROTOCOL_H
 
 #include <stdint.h>
 
-#define RBS_PROTOCOL_VERSION 1
+#define RBS_PROTOCOL_VERSION 2
 #define RBS_HELPER_VERSION "0.1.0"
 /* Largest value of a frame's length field either side accepts. */
 #define RBS_MAX_FRAME (64u * 1024 * 1024)
@@ -25,12 +25,15 @@ enum rbs_frame_kind {
 	RBS_STATS = 0x05,
 	RBS_ERROR = 0x06,
 	RBS_BYE = 0x07,
+	RBS_FLUSHED = 0x08,
+	RBS_VERIFIER_LOG = 0x09,
 	/* core → helper */
 	RBS_LOAD = 0x81,
 	RBS_START = 0x82,
 	RBS_STOP = 0x83,
 	RBS_PAUSE = 0x84,
 	RBS_RESUME = 0x85,
+	RBS_FLUSH = 0x86,
 };
 
 enum rbs_log_level {
@@ -41,6 +44,12 @@ enum rbs_log_level {
 
 #define RBS_LOG_MORE 0x01 /* LOG flags: more chunks of this message follow */
 #define RBS_LOAD_ATTACH_ALL 0x01 /* LOAD flags */
+#define RBS_LOAD_VERIFIER_DATA 0x02 /* LOAD flags: every program's verifier log and statistics, also on success */
+/* How long a stop may spend draining the rings (LOAD.drain_timeout_ms 0 = this; at most the max). */
+#define RBS_DRAIN_TIMEOUT_DEFAULT_MS 3000u
+#define RBS_DRAIN_TIMEOUT_MAX_MS 60000u
+/* After the drain: how long the last frames (final STATS, FLUSHED, ERROR, BYE) may wait for the reader. */
+#define RBS_FINAL_WRITE_MS 5000u
 
 /* Frame header as it is on the wire (packed, little-endian; x86_64 and aarch64 are LE). */
 struct rbs_frame_header {
@@ -58,6 +67,19 @@ struct rbs_log_header {
 	uint8_t level;
 	uint8_t flags;
 	uint16_t reserved;
+} __attribute__((packed));
+
+/* VERIFIER_LOG: one program's verifier log (chunks; flag RBS_LOG_MORE on all but the last). */
+struct rbs_verifier_log_header {
+	uint32_t program_index; /* position in LOADED.programs */
+	uint8_t flags;
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+/* FLUSH payload (core → helper). */
+struct rbs_flush_request {
+	uint32_t id;
+	uint32_t timeout_ms; /* 0: LOAD's drain timeout */
 } __attribute__((packed));
 
 /* Ring record header bits (BPF_RINGBUF_BUSY_BIT / BPF_RINGBUF_DISCARD_BIT). */

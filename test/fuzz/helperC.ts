@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { encodeCommand, encodeLoad, FrameDecoder, FrameKind, ProtocolError, type HelperMessage } from '../../core/protocol/helper';
+import { encodeCommand, encodeFlush, encodeLoad, FrameDecoder, FrameKind, ProtocolError, type HelperMessage } from '../../core/protocol/helper';
 import { repoRoot } from '../support/compile';
 import { defaultFindingsDir, saveFinding, type TargetResult } from './engine';
 import { mutate, rng, type Rng } from './mutate';
@@ -31,7 +31,7 @@ const dictionary: Uint8Array[] = [
 /** Core → helper seed streams (a LOAD of a real object, commands, and both combined). */
 export function helperSeeds(object: Uint8Array): Uint8Array[] {
   const load = encodeLoad({ object, attachAll: false, attach: [], overrides: { events: 4096 }, logLevel: 1 });
-  const cmds = Buffer.concat([encodeCommand('start'), encodeCommand('pause'), encodeCommand('resume')]);
+  const cmds = Buffer.concat([encodeCommand('start'), encodeCommand('pause'), encodeFlush({ id: 7, timeoutMs: 50 }), encodeCommand('resume')]);
   return [
     load,
     cmds,

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseElf } from '../../core/elf/elf';
-import { encodeCommand, encodeHelperMessage, encodeLoad, type HelperMessage } from '../../core/protocol/helper';
+import { encodeCommand, encodeFlush, encodeHelperMessage, encodeLoad, type HelperMessage } from '../../core/protocol/helper';
 import { compileFixture, repoRoot } from '../support/compile';
 
 export const corpusRoot = path.join(repoRoot, 'test/fuzz/corpus');
@@ -61,7 +61,7 @@ export function frameSeeds(object: Uint8Array): Uint8Array[] {
     {
       kind: 'hello',
       hello: {
-        protocol: 1, helper: '0.1.0', kernel: '6.18.0', arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: 1, uid: 0,
+        protocol: 2, helper: '0.1.0', kernel: '6.18.0', arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: 1, uid: 0,
         features: { progTypes: { tracepoint: true, lsm: false }, attach: { kprobe: false }, bpfLoop: true, dynptr: true },
       },
     },
@@ -87,6 +87,16 @@ export function frameSeeds(object: Uint8Array): Uint8Array[] {
     },
     { kind: 'error', error: { code: 'verifier', fatal: true, errno: 13, message: 'denied', hint: 'h', program: 'p', log: '0: R1=ctx\n' } },
     { kind: 'bye', bye: { reason: 'signal', signal: 'SIGTERM', detached: 1 } },
+    {
+      kind: 'stats',
+      stats: {
+        timeMs: 2, paused: true, final: true,
+        rings: [{ index: 0, name: 'rb', size: 4096, records: 2, bytes: 40, producerPos: 96, consumerPos: 40, fill: 0.01, leftRecords: 1, leftBytes: 48 }],
+        counters: [],
+      },
+    },
+    { kind: 'flushed', flushed: { id: 3, complete: false, rings: [{ index: 0, name: 'rb', records: 2, bytes: 40, consumerPos: 40, goalPos: 96, leftRecords: 1, leftBytes: 48 }] } },
+    { kind: 'verifierLog', program: 0, more: false, text: 'processed 9 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n' },
   ];
   const helperStream = messages.map((m) => encodeHelperMessage(m));
   const load = encodeLoad({ object, attachAll: false, attach: ['handle_exec', 'x y'], overrides: { events: 4096, 'naïve': 0 }, logLevel: 2 });
@@ -94,7 +104,8 @@ export function frameSeeds(object: Uint8Array): Uint8Array[] {
     ...helperStream,
     Buffer.concat(helperStream),
     load,
-    Buffer.concat([encodeCommand('start'), encodeCommand('pause'), encodeCommand('resume'), encodeCommand('stop')]),
+    Buffer.concat([encodeCommand('start'), encodeCommand('pause'), encodeCommand('resume'), encodeFlush({ id: 1, timeoutMs: 100 }), encodeCommand('stop')]),
+    encodeLoad({ object, attachAll: false, attach: [], overrides: {}, verifierLevel: 2, drainTimeoutMs: 500 }),
   ];
 }
 

@@ -31,7 +31,7 @@ describe.skipIf(!available('bpf'))('ringbuf-helper serve on the local kernel', (
   });
 
   it('reports its version and protocol', () => {
-    expect(execFileSync(helperPath, ['--version']).toString()).toBe('ringbuf-helper 0.1.0 protocol 1\n');
+    expect(execFileSync(helperPath, ['--version']).toString()).toBe('ringbuf-helper 0.1.0 protocol 2\n');
   });
 
   it('says HELLO first, loads, and streams exec events whose comm is "true"', async () => {
@@ -39,7 +39,7 @@ describe.skipIf(!available('bpf'))('ringbuf-helper serve on the local kernel', (
     try {
       const hello = await h.next('hello');
       expect(h.messages[0]?.kind).toBe('hello');
-      expect(hello.hello).toMatchObject({ protocol: 1, arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: h.pid });
+      expect(hello.hello).toMatchObject({ protocol: 2, arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: h.pid });
       h.send(load(execObject));
       const { loaded } = await h.next('loaded');
       expect(loaded.programs).toEqual([

@@ -24,7 +24,7 @@ describe.skipIf(!available('bpf'))('ringbuf-helper probe and vmlinux-h', () => {
   it('probe reports the kernel and attach support that matches real attaches', async () => {
     const probe = JSON.parse(execFileSync(helperPath, ['probe']).toString()) as ProbeJson;
     expect(probe.kernel).toBe(execFileSync('uname', ['-r']).toString().trim());
-    expect(probe).toMatchObject({ protocol: 1, arch: 'x86_64', page_size: 4096, btf: true, ringbuf: true });
+    expect(probe).toMatchObject({ protocol: 2, arch: 'x86_64', page_size: 4096, btf: true, ringbuf: true });
     expect(Object.keys(probe.features.attach).sort()).toEqual(['fentry', 'kprobe', 'raw_tp', 'tp_btf', 'tracepoint', 'uprobe']);
 
     const h = HelperRun.start();
@@ -62,7 +62,7 @@ describe.skipIf(!available('bpf'))('ringbuf-helper probe and vmlinux-h', () => {
   const crossReady = fs.existsSync(aarch64) && fs.existsSync('/usr/bin/qemu-aarch64-static');
   if (!crossReady) console.warn('skipping the aarch64 helper check: run bash helper/setup-aarch64.sh && make -C helper aarch64');
   it.skipIf(!crossReady)('the aarch64 build starts and writes the same vmlinux.h as the x86_64 build', () => {
-    expect(execFileSync('qemu-aarch64-static', [aarch64, '--version']).toString()).toBe('ringbuf-helper 0.1.0 protocol 1\n');
+    expect(execFileSync('qemu-aarch64-static', [aarch64, '--version']).toString()).toBe('ringbuf-helper 0.1.0 protocol 2\n');
     const arm = execFileSync('qemu-aarch64-static', [aarch64, 'vmlinux-h'], { maxBuffer: 512 << 20 });
     const x86 = execFileSync(helperPath, ['vmlinux-h'], { maxBuffer: 512 << 20 });
     expect(arm.equals(x86)).toBe(true);

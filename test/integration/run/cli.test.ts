@@ -41,7 +41,7 @@ describe.skipIf(!available('bpf'))('ringbuf-studio CLI on the local kernel', () 
     const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of events) expect(Object.keys(e)).toEqual(['pid', 'uid', 'cgroup', 'comm']);
     expect(events.some((e) => e.comm === 'true')).toBe(true);
-    expect(r.stderr()).toMatch(/10 events \(count reached\); detached/);
+    expect(r.stderr()).toMatch(/10 events delivered \(count reached\), (\d+ more arrived after the count \(not delivered\), )?0 left in the ring, 0 dropped by the program; detached/);
     expect(loadedPrograms('rbs_run_seed')).toEqual([]);
   });
 
@@ -67,7 +67,7 @@ describe.skipIf(!available('bpf'))('ringbuf-studio CLI on the local kernel', () 
     const code = await r.exited;
     stop();
     expect(code, r.stderr()).toBe(0);
-    expect(r.stderr()).toMatch(/interrupted after \d+ events; detached/);
+    expect(r.stderr()).toMatch(/\d+ events delivered \(interrupted\), 0 left in the ring, 0 dropped by the program; detached/);
     await waitProgramsGone('rbs_run_seed', 2000);
   });
 

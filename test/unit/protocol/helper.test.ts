@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CoreFrameDecoder,
   encodeCommand,
+  encodeFlush,
   encodeHelperMessage,
   encodeLoad,
   FrameDecoder,
@@ -38,7 +39,7 @@ const everyKind: HelperMessage[] = [
   {
     kind: 'hello',
     hello: {
-      protocol: 1,
+      protocol: 2,
       helper: '0.1.0',
       kernel: '6.18.44',
       arch: 'x86_64',
@@ -70,9 +71,13 @@ const everyKind: HelperMessage[] = [
           attached: false,
           error: { errno: 2, message: 'kprobe attach failed: No such file or directory', reason: 'kprobes are not available in this kernel' },
         },
+        // With verifier data: LOADED says level, size and truncation; the text comes in VERIFIER_LOG frames.
+        { name: 'counted', section: 'tp/syscalls/sys_enter_getpid', type: 'tracepoint', attachTarget: 'syscalls/sys_enter_getpid', attached: false, verifier: { level: 2, bytes: 1234, truncated: true, log: '' } },
       ],
     },
   },
+  { kind: 'verifierLog', program: 2, more: true, text: '0: (b7) r0 = 0\n; return 0; @ ü.bpf.c:9\n' },
+  { kind: 'verifierLog', program: 2, more: false, text: 'processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n' },
   { kind: 'events', ringIndex: 3, count: 3, timeNs: 1764050000123456789n, records },
   {
     kind: 'stats',
@@ -81,6 +86,25 @@ const everyKind: HelperMessage[] = [
       paused: true,
       rings: [{ index: 0, name: 'rb', size: 262144, records: 1200, bytes: 57600, producerPos: 123456, consumerPos: 123000, fill: 0.0017 }],
       counters: [{ name: 'dropped', map: '.bss', value: 12 }],
+    },
+  },
+  {
+    kind: 'stats',
+    stats: {
+      timeMs: 1764050000999,
+      paused: false,
+      final: true,
+      rings: [{ index: 0, name: 'rb', size: 262144, records: 20000, bytes: 960000, producerPos: 1120000, consumerPos: 1119944, fill: 0.0002, leftRecords: 1, leftBytes: 48 }],
+      counters: [],
+      drain: { frames: 3, sleeps: 10, outputBlockedMs: 2100, runDelayMs: 0 },
+    },
+  },
+  {
+    kind: 'flushed',
+    flushed: {
+      id: 7,
+      complete: false,
+      rings: [{ index: 0, name: 'rb', records: 100, bytes: 4800, consumerPos: 5600, goalPos: 5656, leftRecords: 1, leftBytes: 48 }],
     },
   },
   {
@@ -165,16 +189,34 @@ describe('helper protocol codec', () => {
     expect(() => splitRecords(busy, 3)).toThrow(/busy/);
   });
 
-  it('round-trips LOAD and the commands through the core-frame decoder', () => {
+  it('round-trips LOAD, FLUSH and the commands through the core-frame decoder', () => {
     const object = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]);
-    const load = { object, attachAll: false, attach: ['handle_exec', 'ünï'], overrides: { rb: 1 << 20, events: 4096 }, logLevel: 2 };
-    const stream = concat([encodeLoad(load), ...(['start', 'pause', 'resume', 'stop'] as const).map(encodeCommand)]);
+    const load = { object, attachAll: false, attach: ['handle_exec', 'ünï'], overrides: { rb: 1 << 20, events: 4096 }, logLevel: 2, drainTimeoutMs: 1500 };
+    const flush = { id: 0xfffffffe, timeoutMs: 250 };
+    const stream = concat([encodeLoad(load), ...(['start', 'pause', 'resume'] as const).map(encodeCommand), encodeFlush(flush), encodeCommand('stop')]);
     const d = new CoreFrameDecoder();
     const got = [...d.push(stream.subarray(0, 7)), ...d.push(stream.subarray(7))];
-    expect(got).toEqual([{ kind: 'load', load }, { kind: 'start' }, { kind: 'pause' }, { kind: 'resume' }, { kind: 'stop' }]);
+    expect(got).toEqual([{ kind: 'load', load }, { kind: 'start' }, { kind: 'pause' }, { kind: 'resume' }, { kind: 'flush', ...flush }, { kind: 'stop' }]);
     expect(new CoreFrameDecoder().push(encodeLoad({ object, attachAll: true, attach: [], overrides: {} }))).toEqual([
       { kind: 'load', load: { object, attachAll: true, attach: [], overrides: {}, logLevel: 1 } },
     ]);
+    // Verifier data for every program (level 0 = statistics only); load without attaching anything.
+    for (const verifierLevel of [0, 1, 2] as const) {
+      const v = { object, attachAll: false, attach: [], overrides: {}, verifierLevel };
+      expect(new CoreFrameDecoder().push(encodeLoad(v))).toEqual([{ kind: 'load', load: v }]);
+    }
+  });
+
+  it('lays LOAD out as PROTOCOL.md says: flags, level, drain timeout, overrides, attach names, object', () => {
+    const bytes = encodeLoad({ object: new Uint8Array([9]), attachAll: true, attach: [], overrides: {}, verifierLevel: 2, drainTimeoutMs: 700 });
+    const v = new DataView(bytes.buffer);
+    expect([v.getUint32(0, true), bytes[4], v.getUint32(5, true), v.getUint32(9, true), v.getUint32(13, true)]).toEqual([1 + 12 + 2 + 2 + 1, 0x81, 0b11, 2, 700]);
+    expect([...bytes.subarray(17)]).toEqual([0, 0, 0, 0, 9]);
+  });
+
+  it('refuses a drain timeout or FLUSH fields that cannot be encoded', () => {
+    expect(() => encodeLoad({ object: new Uint8Array(1), attachAll: true, attach: [], overrides: {}, drainTimeoutMs: 60_001 })).toThrow(/drain timeout.*60000/);
+    expect(() => encodeFlush({ id: -1, timeoutMs: 0 })).toThrow(/id/);
   });
 
   it('refuses overrides that cannot be encoded, with the map name', () => {

@@ -2,34 +2,10 @@
 // (dying before HELLO, writing garbage, a dropped SSH link). FakeHelperProcess plays
 // the helper through the real codec; the normal paths run against the real helper
 // in test/integration/run.
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { encodeHelperMessage, type Hello } from '../../../core/protocol/helper';
+import { encodeHelperMessage } from '../../../core/protocol/helper';
 import { HelperSession, LoadError } from '../../../core/session/helperSession';
-import type { HelperExit, HelperProcess } from '../../../core/transport/types';
-
-class FakeHelperProcess implements HelperProcess {
-  readonly stdout = new PassThrough();
-  readonly stdin = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly exited: Promise<HelperExit>;
-  private resolveExit!: (e: HelperExit) => void;
-  terminated = false;
-  constructor() {
-    this.exited = new Promise((r) => (this.resolveExit = r));
-  }
-  exit(e: HelperExit): void {
-    this.stdout.end();
-    this.resolveExit(e);
-  }
-  terminate(): Promise<void> {
-    this.terminated = true;
-    this.exit({ code: 0, signal: null });
-    return Promise.resolve();
-  }
-}
-
-const hello: Hello = { protocol: 1, helper: '0.1.0', kernel: '6.18.0', arch: 'x86_64', pageSize: 4096, btf: true, ringbuf: true, pid: 1, uid: 0, features: { progTypes: {}, attach: {} } };
+import { FakeHelperProcess, fakeHello as hello } from '../../support/fakeHelper';
 
 describe('HelperSession (fake helper for faults)', () => {
   it('a helper that dies before HELLO → clear error with its stderr', async () => {

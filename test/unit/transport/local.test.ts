@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkHelperVersion } from '../../../core/transport/local';
+import { PROTOCOL_VERSION } from '../../../core/protocol/helper';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-local-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -16,11 +17,11 @@ function script(rel: string, body: string): string {
 }
 
 describe('checkHelperVersion', () => {
-  it('accepts protocol 1', async () => {
-    expect(await checkHelperVersion(script('v1', 'echo "ringbuf-helper 0.1.0 protocol 1"'))).toEqual({ helper: '0.1.0', protocol: 1 });
+  it(`accepts protocol ${PROTOCOL_VERSION}`, async () => {
+    expect(await checkHelperVersion(script('v-now', `echo "ringbuf-helper 0.1.0 protocol ${PROTOCOL_VERSION}"`))).toEqual({ helper: '0.1.0', protocol: PROTOCOL_VERSION });
   });
   it('refuses another protocol, naming both versions', async () => {
-    await expect(checkHelperVersion(script('v2', 'echo "ringbuf-helper 0.2.0 protocol 2"'))).rejects.toThrow(/speaks protocol 2, this Ringbuf Studio speaks 1/);
+    await expect(checkHelperVersion(script('v-old', 'echo "ringbuf-helper 0.0.9 protocol 1"'))).rejects.toThrow(new RegExp(`speaks protocol 1, this Ringbuf Studio speaks ${PROTOCOL_VERSION}`));
   });
   it('refuses something that is not a helper, and one that does not run', async () => {
     await expect(checkHelperVersion(script('other', 'echo "hello"'))).rejects.toThrow(/is not a ringbuf-helper/);
