@@ -37,7 +37,10 @@ export class Config implements vscode.Disposable {
         if (keys.length) this.changed(keys, 'settings');
       }),
       // Granting trust lets the workspace's values of the restricted settings apply.
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed(restrictedSettings, 'trust')),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log.info('the folder is trusted now: its settings apply, building and running are on');
+        this.changed(restrictedSettings, 'trust');
+      }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.changed(settingKeys, 'folders')),
     );
   }

@@ -13,6 +13,11 @@ import { allowedByTrust } from './trust';
 export class RunOnStartup implements vscode.Disposable {
   /** Settled for this window: ran, was answered, or is not wanted. */
   private settled = false;
+  /**
+   * Trust was granted and the settings may still be catching up: the editor applies the
+   * workspace's restricted values in a settings change of its own, after the grant.
+   */
+  private trustJustGranted = false;
   private readonly subscription: vscode.Disposable;
 
   constructor(
@@ -23,7 +28,9 @@ export class RunOnStartup implements vscode.Disposable {
   ) {
     // Restricted Mode refuses; trusting the folder is the moment to look again (with the workspace's values applied).
     this.subscription = config.onDidChange((e) => {
-      if (e.cause === 'trust') this.start();
+      if (e.cause === 'trust') this.trustJustGranted = true;
+      else if (!this.trustJustGranted || !(e.affects('runOnStartup') || e.affects('defaultTarget'))) return;
+      this.start();
     });
   }
 
@@ -38,9 +45,11 @@ export class RunOnStartup implements vscode.Disposable {
     const cfg = this.config.current;
     const program = cfg.runOnStartup;
     if (!folder || !program) {
-      this.settled = true;
+      // In Restricted Mode the editor hides the workspace's value: look again once trusted (and once its values apply).
+      this.settled = vscode.workspace.isTrusted && !this.trustJustGranted;
       return;
     }
+    this.trustJustGranted = false;
     const target = cfg.defaultTarget;
     const key = startupAnswerKey(program, target);
     const programOrigin = this.config.origin('runOnStartup');

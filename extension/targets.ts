@@ -34,6 +34,8 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   private readonly probes = new Map<string, ProbeState>();
   private entries: TargetEntry[] = [{ name: LOCAL_TARGET, detail: 'this machine', origin: 'local' }];
   private selectedName: string;
+  /** The user chose a target in this window (settings no longer move the selection). */
+  private picked = false;
   private readonly view: vscode.TreeView<Node>;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -52,6 +54,13 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
       this.selectionChanged,
       config.onDidChange((e) => {
         if (e.affects('targets')) this.refresh();
+        // A new default (edited, or the workspace's once trusted) applies unless the user picked one.
+        if (e.affects('defaultTarget') && !this.picked && e.config.defaultTarget !== this.selectedName) {
+          this.selectedName = e.config.defaultTarget;
+          this.status.setTarget(this.selectedName);
+          this.selectionChanged.fire(this.selectedName);
+          this.changed.fire(undefined);
+        }
         if (e.affects('pageSize')) this.selectionChanged.fire(this.selectedName);
       }),
     );
@@ -88,6 +97,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
 
   /** Makes `name` the target of Run and of lint settings, then probes it (not in Restricted Mode: probing runs the helper as root). */
   async select(name: string): Promise<void> {
+    this.picked = true;
     this.selectedName = name;
     this.status.setTarget(name);
     this.log.info(`target: ${name}`);
