@@ -6,8 +6,9 @@
 // API for the extension (one panel per window; it outlives its webview tab so that
 // closing and reopening the tab mid-run shows the same state):
 //
-//   const panel = LivePanel.show(context, runInfo);   // create or reveal; a new
-//                                                     // runInfo.startTimeMs = new run (store reset)
+//   const panel = LivePanel.show(context, runInfo, { config, log });  // create or reveal; a new
+//                                                     // runInfo.startTimeMs = new run (store reset);
+//                                                     // bounds follow ringbufStudio.panel.* changes
 //   panel.pushBatch(batch);            // RecordBatch from core/session — stored, posted ≤ 60/s
 //   panel.pushStats(host, stats);      // helper Stats (core/protocol/helper.ts) for one target
 //   panel.setState('stopped', 'helper exited');         // running | paused | stopped | disconnected | …
