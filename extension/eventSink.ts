@@ -1,12 +1,12 @@
 // Where a run's events go: the Live Events panel (extension/livePanel.ts). Maps core's
 // run (RunHandle) onto the panel's run info and states, and the panel's Stop button and
 // "declare the event type" link back onto the extension.
-import path from 'node:path';
 import type * as vscode from 'vscode';
 import type { Stats } from '../core/protocol/helper';
 import type { RecordBatch } from '../core/session/types';
 import type { RunHandle, RunState } from '../core/run';
-import { LivePanel, type PanelRunInfo, type PanelRunState } from './livePanel';
+import { panelRunInfo, panelRunState } from '../core/panel/runInfo';
+import { LivePanel } from './livePanel';
 import type { Config } from './config';
 import type { Log } from './log';
 
@@ -27,7 +27,7 @@ export class LivePanelSink implements vscode.Disposable {
   start(run: RunHandle): void {
     this.sourceFile = run.file;
     const log = (level: 'info' | 'warn' | 'error', text: string): void => (level === 'error' ? this.log.channel.error(text) : level === 'warn' ? this.log.warn(text) : this.log.info(text));
-    const panel = LivePanel.show(this.context, panelRunInfo(run), { config: this.config, log });
+    const panel = LivePanel.show(this.context, panelRunInfo(run, Date.now()), { config: this.config, log });
     if (panel !== this.panel) {
       for (const d of this.subscriptions.splice(0)) d.dispose();
       this.panel = panel;
@@ -52,8 +52,7 @@ export class LivePanelSink implements vscode.Disposable {
   }
 
   setState(state: RunState, message?: string): void {
-    const mapped = panelState(state);
-    if (mapped) this.panel?.setState(mapped, message);
+    this.panel?.setState(panelRunState(state), message);
   }
 
   reveal(): void {
@@ -80,46 +79,5 @@ function plainArrays(batch: RecordBatch): RecordBatch {
     data: batch.data.constructor === Uint8Array ? batch.data : new Uint8Array(batch.data),
     offsets: batch.offsets.constructor === Uint32Array ? batch.offsets : new Uint32Array(batch.offsets),
     lengths: batch.lengths.constructor === Uint32Array ? batch.lengths : new Uint32Array(batch.lengths),
-  };
-}
-
-function panelState(state: RunState): PanelRunState | undefined {
-  switch (state) {
-    case 'connecting':
-    case 'building':
-    case 'linting':
-    case 'loading':
-      return 'starting';
-    case 'running':
-    case 'paused':
-    case 'stopping':
-    case 'stopped':
-      return state;
-    case 'failed':
-      return 'error';
-  }
-}
-
-function panelRunInfo(run: RunHandle): PanelRunInfo {
-  const first = run.targets[0];
-  return {
-    targets: run.targets.map((t) => t.name),
-    program: path.basename(run.file),
-    file: run.file,
-    maps: (first?.loaded.maps ?? []).map((m) => ({
-      name: m.name,
-      type: m.typeName,
-      maxEntries: m.maxEntries,
-      ...(m.requestedMaxEntries !== undefined ? { requestedMaxEntries: m.requestedMaxEntries } : {}),
-    })),
-    programs: (first?.loaded.programs ?? []).map((p) => ({
-      name: p.name,
-      attachTo: p.attachTarget || p.section,
-      attached: p.attached,
-      ...(p.error ? { error: p.error.reason || p.error.message } : {}),
-    })),
-    eventTypes: [...run.layouts].map(([map, layout]) => (layout ? { map, layout } : { map, layout: null, reason: 'the event type is not in the object\'s BTF' })),
-    state: 'running',
-    startTimeMs: Date.now(),
   };
 }
