@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allPrograms } from '../support/bpfPrograms';
+import { helperPidsUnder } from '../support/helperProcesses';
 import { available } from '../support/prereq';
 import { startSshd, type SshdInstance } from '../support/sshd';
 import {
@@ -33,63 +34,17 @@ import {
 
 const alias = 'rbs-trust-target';
 
-/** A program whose BPF name is ours alone (bpftool shows it if it ever loads); max_entries 1000 draws a lint warning. */
+/** The exec fixture with a BPF name that is ours alone (bpftool shows it if it ever loads); max_entries 1000 draws a lint warning. */
 function hostileProgram(progName: string): string {
-  return `// A repository's program: looks harmless, runs as root if anything loads it.
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-
-struct event {
-	__u32 pid;
-	char comm[16];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1000);
-} events SEC(".maps");
-
-SEC("tp/sched/sched_process_exec")
-int ${progName}(void *ctx)
-{
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		return 0;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
-char LICENSE[] SEC("license") = "GPL";
-`;
+  const fixture = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'helper', 'exec.bpf.c'), 'utf8');
+  const text = fixture.replace('rbs_t_exec', progName).replace('__uint(max_entries, 256 * 1024);', '__uint(max_entries, 1000);');
+  if (!text.includes(progName) || !text.includes('max_entries, 1000')) throw new Error('test/fixtures/helper/exec.bpf.c changed: update hostileProgram()');
+  return text;
 }
 
 /** A script that leaves a marker, then does what the real binary would. */
 function markerScript(file: string, marker: string, real: string): void {
   fs.writeFileSync(file, `#!/bin/sh\necho "$0 $*" >> '${marker}'\nexec ${real} "$@"\n`, { mode: 0o755 });
-}
-
-/** Ringbuf helpers running below `rootPid` (code-server for local runs, sshd for SSH runs). */
-function helpersUnder(rootPid: number): number[] {
-  const parent = new Map<number, number>();
-  const comm = new Map<number, string>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      comm.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
-      parent.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  const under = (pid: number): boolean => {
-    for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (p === rootPid) return true;
-    return false;
-  };
-  return [...comm].filter(([pid, name]) => name.startsWith('ringbuf-helper') && under(pid)).map(([pid]) => pid);
 }
 
 /** Every line the extension wrote to its log (the "Ringbuf Studio" output channel's file). */
@@ -136,8 +91,8 @@ describe.skipIf(!available('browser') || !available('bpf') || !available('sshd')
   /** Nothing the workspace chose ran: no marker, no helper on either side, our program not in the kernel. */
   function nothingRan(): void {
     expect(fs.existsSync(marker()), `marker: ${fs.existsSync(marker()) ? fs.readFileSync(marker(), 'utf8') : ''}`).toBe(false);
-    expect(helpersUnder(sshd.pid), 'helpers under sshd').toEqual([]);
-    expect(helpersUnder(server.pid), 'helpers under code-server').toEqual([]);
+    expect(helperPidsUnder(sshd.pid), 'helpers under sshd').toEqual([]);
+    expect(helperPidsUnder(server.pid), 'helpers under code-server').toEqual([]);
     expect(ours(), `program ${progName} loaded`).toEqual([]);
     expect(fs.readFileSync(knownHosts, 'utf8')).toBe(knownHostsBefore);
   }
@@ -161,7 +116,7 @@ describe.skipIf(!available('browser') || !available('bpf') || !available('sshd')
         'ringbufStudio.runOnStartup': 'prog/hostile.bpf.c',
         'ringbufStudio.defaultTarget': alias,
         'ringbufStudio.targets': [{ name: 'mirror', host: 'evil.example,github.com,*.corp.example', proxyJump: alias }],
-        'ringbufStudio.maxEntriesOverrides': { events: 1 },
+        'ringbufStudio.maxEntriesOverrides': { rb: 1 },
         'ringbufStudio.compileOn': 'target',
         'ringbufStudio.buildOnSave': true,
         'ringbufStudio.panel.maxMemoryMB': 1e9,
@@ -252,7 +207,7 @@ describe.skipIf(!available('browser') || !available('bpf') || !available('sshd')
     // The user asks for a run here: the helper is the bundled one (machine-scoped helperPath);
     // the workspace's max_entries override applies now that the folder is trusted, and is refused.
     await runCommand(page, 'Ringbuf Studio: Run on Local Host');
-    const refused = notification(page, /events=1 is not a valid ring buffer size/);
+    const refused = notification(page, /rb=1 is not a valid ring buffer size/);
     await refused.waitFor({ timeout: 60_000 });
     await screenshot(page, 'trust-5-trusted-run');
     nothingRan();
