@@ -53,7 +53,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
       this.changed,
       this.selectionChanged,
       config.onDidChange((e) => {
-        if (e.affects('targets')) this.refresh();
+        if (e.affects('targets') || e.cause === 'trust') this.refresh();
         // A new default (edited, or the workspace's once trusted) applies unless the user picked one.
         if (e.affects('defaultTarget') && !this.picked && e.config.defaultTarget !== this.selectedName) {
           this.selectedName = e.config.defaultTarget;
@@ -200,6 +200,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     const probe = this.probes.get(node.entry.name) ?? { kind: 'unknown' };
     switch (probe.kind) {
       case 'unknown':
+        if (!isTrusted()) return [{ kind: 'fact', label: 'not probed', description: 'Restricted Mode: probing runs the helper as root; trust the folder first', icon: 'shield' }];
         return [{ kind: 'fact', label: 'not probed yet', description: 'select to probe', icon: 'circle-outline' }];
       case 'probing':
         return [{ kind: 'fact', label: 'probing…', description: '', icon: 'sync~spin' }];
