@@ -1,12 +1,16 @@
 // Write → lint → compile in the editor: lint while typing (debounced), build on
 // save or on command; clang's and the linter's diagnostics in their own collections.
+import fs from 'node:fs/promises';
 import * as vscode from 'vscode';
-import * as core from './coreApi';
-import { readConfig } from './config';
+import { compileBpf, type BuildResult } from '../core/compile/build';
+import type { Diagnostic } from '../core/diagnostics';
+import { lintFile, lintSource } from '../core/lint';
+import type { Config } from './config';
 import type { DiagnosticsHub } from './diagnostics';
 import type { Log } from './log';
 import { isAbort, withCancellableProgress } from './progress';
 import type { StatusIndicator } from './status';
+import { isTrusted } from './trust';
 
 const lintDelayMs = 300;
 
@@ -17,11 +21,10 @@ export function isBpfSource(doc: vscode.TextDocument): boolean {
 export class Authoring implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly pending = new Map<string, NodeJS.Timeout>();
-  /** Lint generation per document: a slow lint never overwrites a newer one. */
-  private readonly generation = new Map<string, number>();
   private readonly building = new Map<string, AbortController>();
 
   constructor(
+    private readonly config: Config,
     private readonly hub: DiagnosticsHub,
     private readonly log: Log,
     private readonly status: StatusIndicator,
@@ -30,9 +33,9 @@ export class Authoring implements vscode.Disposable {
     this.disposables.push(
       vscode.workspace.onDidOpenTextDocument((d) => this.scheduleLint(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length && readConfig(e.document.uri).lintOnType) this.scheduleLint(e.document, lintDelayMs);
+        if (e.contentChanges.length && this.config.current.lintOnType) this.scheduleLint(e.document, lintDelayMs);
       }),
-      vscode.workspace.onDidSaveTextDocument((d) => void this.onSave(d)),
+      vscode.workspace.onDidSaveTextDocument((d) => this.onSave(d)),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)),
     );
     for (const d of vscode.workspace.textDocuments) this.scheduleLint(d, 0);
@@ -51,30 +54,27 @@ export class Authoring implements vscode.Disposable {
       key,
       setTimeout(() => {
         this.pending.delete(key);
-        void this.lintNow(doc);
+        this.lintNow(doc);
       }, delayMs),
     );
   }
 
-  private async lintNow(doc: vscode.TextDocument): Promise<void> {
+  private lintNow(doc: vscode.TextDocument): void {
     if (doc.isClosed) return;
-    const key = doc.uri.toString();
-    const gen = (this.generation.get(key) ?? 0) + 1;
-    this.generation.set(key, gen);
     try {
-      const diags = await core.lintText(doc.getText(), doc.fileName, this.pageSize());
-      if (this.generation.get(key) === gen && !doc.isClosed) {
-        this.hub.publish('lint', doc.uri, diags);
-        this.noteLintSeen(diags);
-      }
+      // Source layer only: fast enough for every (debounced) keystroke, and runs nothing.
+      const diags = lintSource(doc.getText(), doc.fileName, { pageSize: this.pageSize() });
+      this.hub.publish('lint', doc.uri, diags);
+      this.noteLintSeen(diags);
     } catch (err) {
       this.log.error(`lint ${vscode.workspace.asRelativePath(doc.uri)}`, err);
     }
   }
 
-  private async onSave(doc: vscode.TextDocument): Promise<void> {
+  /** Build on save (quiet: clang's findings go to Problems); in Restricted Mode only the source lint runs. */
+  private onSave(doc: vscode.TextDocument): void {
     if (!isBpfSource(doc)) return;
-    if (readConfig(doc.uri).buildOnSave) await this.build(doc, { quiet: true });
+    if (this.config.current.buildOnSave && isTrusted()) this.log.background(`build ${vscode.workspace.asRelativePath(doc.uri)}`, this.build(doc, { quiet: true }));
     else this.scheduleLint(doc, 0);
   }
 
@@ -88,29 +88,30 @@ export class Authoring implements vscode.Disposable {
     const controller = new AbortController();
     this.building.set(key, controller);
     const rel = vscode.workspace.asRelativePath(doc.uri);
-    const cfg = readConfig(doc.uri);
+    const cfg = this.config.current;
     const text = doc.getText();
     const before = this.status.current;
     this.status.set({ state: 'building', what: `compiling ${rel}` });
     try {
-      const run = async (signal: AbortSignal): Promise<core.BuildResult> => {
+      const run = async (signal: AbortSignal): Promise<BuildResult> => {
         const abort = (): void => controller.abort(signal.reason);
         signal.addEventListener('abort', abort, { once: true });
         opts.signal?.addEventListener('abort', abort, { once: true });
-        return core.build({ file: doc.fileName, clangPath: cfg.clangPath, signal: controller.signal });
+        return compileBpf({ file: doc.fileName, signal: controller.signal, ...(cfg.clangPath ? { clangPath: cfg.clangPath } : {}) });
       };
       const result = opts.quiet ? await run(controller.signal) : await withCancellableProgress(`Ringbuf Studio: compiling ${rel}`, run);
       if (controller.signal.aborted) return undefined;
       this.hub.publish('clang', doc.uri, result.diagnostics);
-      const lint = await core.lintWithObject(doc.fileName, text, result, this.pageSize());
+      // Source + compiled object: the object layer sees the macros expanded (authoritative values).
+      const object = result.object ?? (result.objectPath ? new Uint8Array(await fs.readFile(result.objectPath)) : undefined);
+      const lint = lintFile(object ? { file: doc.fileName, text, object } : { file: doc.fileName, text }, { pageSize: this.pageSize() });
       if (!controller.signal.aborted) this.hub.publish('lint', doc.uri, lint);
       const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
       this.log.info(`build ${rel}: ${result.ok ? 'ok' : `failed (${errors} error(s))`}${result.objectPath ? ` → ${result.objectPath}` : ''}`);
       this.status.set(before.state === 'building' ? { state: 'idle' } : before);
       if (!result.ok && !opts.quiet) {
-        void vscode.window.showErrorMessage(`Ringbuf Studio: ${rel} does not compile (${errors} error(s)); see Problems.`, 'Show Problems').then((c) => {
-          if (c) void vscode.commands.executeCommand('workbench.actions.view.problems');
-        });
+        const shown = vscode.window.showErrorMessage(`Ringbuf Studio: ${rel} does not compile (${errors} error(s)); see Problems.`, 'Show Problems');
+        this.log.background('show Problems', shown.then((c) => (c ? vscode.commands.executeCommand('workbench.actions.view.problems') : undefined)));
       }
       return result.ok ? result.objectPath : undefined;
     } catch (err) {
@@ -130,17 +131,16 @@ export class Authoring implements vscode.Disposable {
 
   /** Completes the walkthrough's "see lint" step the first time a ringbuf rule fires. */
   private lintSeen = false;
-  private noteLintSeen(diags: readonly core.Diagnostic[]): void {
+  private noteLintSeen(diags: readonly Diagnostic[]): void {
     if (this.lintSeen || !diags.some((d) => /^RB\d+$/.test(d.code))) return;
     this.lintSeen = true;
-    void vscode.commands.executeCommand('setContext', 'ringbufStudio.lintSeen', true);
+    this.log.background('set the ringbufStudio.lintSeen context', vscode.commands.executeCommand('setContext', 'ringbufStudio.lintSeen', true));
   }
 
   private forget(doc: vscode.TextDocument): void {
     const key = doc.uri.toString();
     clearTimeout(this.pending.get(key));
     this.pending.delete(key);
-    this.generation.delete(key);
   }
 
   dispose(): void {

@@ -1,73 +1,78 @@
-// Typed view of the `ringbufStudio.*` settings (declared in package.json "contributes").
+// The one reader of the `ringbufStudio.*` settings: reads them once per change (not at
+// every use), owns the single onDidChangeConfiguration listener and says which keys
+// changed. What the keys are and how values are parsed lives in extension/settings.ts.
+//
+//   config.current.clangPath                 // typed, parsed, defaults applied
+//   config.onDidChange((e) => { if (e.affects('targets')) … })
+//   config.origin('runOnStartup')            // 'default' | 'user' | 'workspace' | 'workspaceFolder'
 import * as vscode from 'vscode';
-import { DEFAULT_MAX_BYTES } from '../core/panel/model';
-import { LOCAL_TARGET } from '../core/transport/registry';
-import { validateExtraTarget, type ExtraTarget } from '../core/transport/ssh/config';
+import type { Log } from './log';
+import { SETTINGS_SECTION, parseStudioConfig, restrictedSettings, settingKeys, settingOrigin, type SettingKey, type SettingOrigin, type StudioConfig } from './settings';
 
-export type SshTargetSetting = ExtraTarget;
+export type { SettingKey, SettingOrigin, StudioConfig } from './settings';
 
-export interface StudioConfig {
-  clangPath: string | undefined;
-  helperPath: string | undefined;
-  defaultTarget: string;
-  targets: SshTargetSetting[];
-  /** Explicit override; undefined means "the selected target's page size". */
-  pageSize: number | undefined;
-  lintOnType: boolean;
-  buildOnSave: boolean;
-  /** Events the Live Events panel keeps (at least 1000). */
-  panelMaxEvents: number;
-  /** Bytes of events the panel keeps (ringbufStudio.panel.maxMemoryMB, at least 16 MiB). */
-  panelMaxBytes: number;
-  compileOn: 'local' | 'target';
-  maxEntriesOverrides: Record<string, number>;
+export interface ConfigChange {
+  /** The keys whose value may have changed. */
+  readonly keys: ReadonlySet<SettingKey>;
+  affects(key: SettingKey): boolean;
+  /** What changed them: an edit of settings, the folder becoming trusted (the workspace's restricted values now apply), or the folders. */
+  readonly cause: 'settings' | 'trust' | 'folders';
+  /** The settings after the change. */
+  readonly config: StudioConfig;
 }
 
-export const configSection = 'ringbufStudio';
+export class Config implements vscode.Disposable {
+  private value: StudioConfig;
+  private lastProblems = '';
+  private readonly emitter = new vscode.EventEmitter<ConfigChange>();
+  /** Fires once per settings change that touches ours, after `current` is updated. */
+  readonly onDidChange = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
 
-function nonEmpty(s: string | undefined): string | undefined {
-  const t = s?.trim();
-  return t ? t : undefined;
-}
-
-/** Valid entries only, checked as the CLI checks a target spec; each refusal is reported once through `onInvalid`. */
-function validTargets(raw: unknown[], onInvalid: (message: string) => void): SshTargetSetting[] {
-  const out: SshTargetSetting[] = [];
-  for (const entry of raw) {
-    try {
-      out.push(validateExtraTarget(entry));
-    } catch (err) {
-      onInvalid(err instanceof Error ? err.message : String(err));
-    }
+  constructor(private readonly log: Log) {
+    this.value = this.read();
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        const keys = settingKeys.filter((k) => e.affectsConfiguration(`${SETTINGS_SECTION}.${k}`));
+        if (keys.length) this.changed(keys, 'settings');
+      }),
+      // Granting trust lets the workspace's values of the restricted settings apply.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log.info('the folder is trusted now: its settings apply, building and running are on');
+        this.changed(restrictedSettings, 'trust');
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.changed(settingKeys, 'folders')),
+    );
   }
-  return out;
-}
 
-const reportedInvalid = new Set<string>();
-function warnInvalidTarget(message: string): void {
-  if (reportedInvalid.has(message)) return;
-  reportedInvalid.add(message);
-  void vscode.window.showWarningMessage(`Ringbuf Studio ignores a target: ${message}`);
-}
-
-export function readConfig(scope?: vscode.ConfigurationScope): StudioConfig {
-  const c = vscode.workspace.getConfiguration(configSection, scope);
-  const overrides: Record<string, number> = {};
-  for (const [map, n] of Object.entries(c.get<Record<string, unknown>>('maxEntriesOverrides') ?? {})) {
-    if (typeof n === 'number' && Number.isInteger(n) && n > 0) overrides[map] = n;
+  /** The settings as they apply to this window. */
+  get current(): StudioConfig {
+    return this.value;
   }
-  const pageSize = c.get<number | null>('pageSize');
-  return {
-    clangPath: nonEmpty(c.get<string>('clangPath')),
-    helperPath: nonEmpty(c.get<string>('helperPath')),
-    defaultTarget: nonEmpty(c.get<string>('defaultTarget')) ?? LOCAL_TARGET,
-    targets: validTargets(c.get<unknown[]>('targets') ?? [], warnInvalidTarget),
-    pageSize: typeof pageSize === 'number' && pageSize > 0 ? pageSize : undefined,
-    lintOnType: c.get<boolean>('lintOnType') ?? true,
-    buildOnSave: c.get<boolean>('buildOnSave') ?? true,
-    panelMaxEvents: Math.max(1000, c.get<number>('panel.maxEvents') ?? 1_000_000),
-    panelMaxBytes: Math.max(16, c.get<number>('panel.maxMemoryMB') ?? DEFAULT_MAX_BYTES / 1048576) * 1048576,
-    compileOn: c.get<string>('compileOn') === 'target' ? 'target' : 'local',
-    maxEntriesOverrides: overrides,
-  };
+
+  /** Which layer the effective value of `key` comes from (the first folder's settings included). */
+  origin(key: SettingKey): SettingOrigin {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    return settingOrigin(vscode.workspace.getConfiguration(SETTINGS_SECTION, folder).inspect(key));
+  }
+
+  private read(): StudioConfig {
+    const c = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+    const { config, problems } = parseStudioConfig((key) => c.get(key));
+    const text = problems.join('\n');
+    // Logged when they change, not at every read: a bad value stays bad until edited.
+    if (text && text !== this.lastProblems) for (const p of problems) this.log.warn(`settings: ${p}`);
+    this.lastProblems = text;
+    return config;
+  }
+
+  private changed(keys: readonly SettingKey[], cause: ConfigChange['cause']): void {
+    this.value = this.read();
+    const set = new Set(keys);
+    this.emitter.fire({ keys: set, affects: (k) => set.has(k), cause, config: this.value });
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
 }

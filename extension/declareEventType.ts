@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { declareEventTypeFix, eventTypeCandidates } from '../core/lint/declareEventType';
-import { describeError } from '../core/util/errors';
+import type { Log } from './log';
 
 /** Local headers the source includes with quotes: their structs are candidates too. */
 async function headerCandidates(sourceFile: string, text: string): Promise<string[]> {
@@ -22,9 +22,9 @@ async function headerCandidates(sourceFile: string, text: string): Promise<strin
   return out;
 }
 
-export async function declareEventTypeInteractively(sourceFile: string, mapName: string): Promise<boolean> {
+export async function declareEventTypeInteractively(log: Log, sourceFile: string, mapName: string): Promise<boolean> {
   if (!/\.c$/.test(sourceFile)) {
-    void vscode.window.showWarningMessage(`Ringbuf Studio: the run started from ${path.basename(sourceFile)}, not from C source; add __type(value, struct …); to the definition of map ${mapName} in its source.`);
+    log.tell('warn', `the run started from ${path.basename(sourceFile)}, not from C source; add __type(value, struct …); to the definition of map ${mapName} in its source.`);
     return false;
   }
   try {
@@ -50,7 +50,7 @@ export async function declareEventTypeInteractively(sourceFile: string, mapName:
     if (again) await vscode.commands.executeCommand('ringbufStudio.runAgain');
     return true;
   } catch (err) {
-    void vscode.window.showErrorMessage(`Ringbuf Studio: could not declare the event type — ${describeError(err)}`);
+    await log.notifyError(`declare the event type of ${mapName}`, err);
     return false;
   }
 }

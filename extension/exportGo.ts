@@ -3,13 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { exportGoPackage, type ExportGoResult } from '../core/export/goPackage';
 import { StudioError } from '../core/util/errors';
-import * as core from './coreApi';
-import { readConfig } from './config';
+import type { Config } from './config';
 import type { Log } from './log';
 import { withCancellableProgress } from './progress';
 
-export async function exportToGo(log: Log, program: vscode.TextDocument | undefined): Promise<void> {
+export async function exportToGo(log: Log, config: Config, program: vscode.TextDocument | undefined): Promise<void> {
   if (!program) return;
   if (program.isDirty) await program.save();
   const file = program.uri.fsPath;
@@ -25,12 +25,12 @@ export async function exportToGo(log: Log, program: vscode.TextDocument | undefi
   const folder = picked?.[0]?.fsPath;
   if (!folder) return;
   const outDir = isEmptyDir(folder) ? folder : path.join(folder, `${stem}-go`);
-  const cfg = readConfig(program.uri);
-  const run = (force: boolean): Promise<core.ExportGoResult> =>
+  const clangPath = config.current.clangPath;
+  const run = (force: boolean): Promise<ExportGoResult> =>
     withCancellableProgress(`Ringbuf Studio: exporting ${path.basename(file)} to Go`, () =>
-      core.exportGoPackage({ file, outDir, force, ...(cfg.clangPath ? { clangPath: cfg.clangPath } : {}) }),
+      exportGoPackage({ file, outDir, force, ...(clangPath ? { clangPath } : {}) }),
     );
-  let result: core.ExportGoResult;
+  let result: ExportGoResult;
   try {
     result = await run(false);
   } catch (err) {
@@ -52,6 +52,7 @@ function isEmptyDir(dir: string): boolean {
   try {
     return fs.readdirSync(dir).length === 0;
   } catch {
+    // Not a readable folder: export into <folder>/<stem>-go, which reports the real error.
     return false;
   }
 }

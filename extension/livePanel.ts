@@ -6,8 +6,9 @@
 // API for the extension (one panel per window; it outlives its webview tab so that
 // closing and reopening the tab mid-run shows the same state):
 //
-//   const panel = LivePanel.show(context, runInfo);   // create or reveal; a new
-//                                                     // runInfo.startTimeMs = new run (store reset)
+//   const panel = LivePanel.show(context, runInfo, { config, log });  // create or reveal; a new
+//                                                     // runInfo.startTimeMs = new run (store reset);
+//                                                     // bounds follow ringbufStudio.panel.* changes
 //   panel.pushBatch(batch);            // RecordBatch from core/session — stored, posted ≤ 60/s
 //   panel.pushStats(host, stats);      // helper Stats (core/protocol/helper.ts) for one target
 //   panel.setState('stopped', 'helper exited');         // running | paused | stopped | disconnected | …
@@ -29,15 +30,15 @@ import type { ExportResult } from '../core/panel/export';
 import type { Stats } from '../core/protocol/helper';
 import type { ExportRequest, PanelCommand, PanelRunInfo, PanelRunState } from '../core/protocol/panel';
 import type { RecordBatch } from '../core/session/types';
-import { readConfig } from './config';
+import type { Config } from './config';
 
 export type { PanelRunInfo, PanelRunState, PanelCommand } from '../core/protocol/panel';
 
 const VIEW_TYPE = 'ringbufStudio.liveEvents';
 
 export interface LivePanelOptions {
-  /** Default: ringbufStudio.panel.maxEvents. */
-  maxEvents?: number;
+  /** The store's bounds come from ringbufStudio.panel.* and follow their changes. */
+  config: Config;
   /** Log sink (the extension's Output channel). */
   log?: (level: 'info' | 'warn' | 'error', text: string) => void;
 }
@@ -50,7 +51,7 @@ export class LivePanel implements vscode.Disposable {
   }
 
   /** Creates the panel, or reveals the existing one (a different run resets its store). */
-  static show(context: vscode.ExtensionContext, runInfo: PanelRunInfo, options: LivePanelOptions = {}): LivePanel {
+  static show(context: vscode.ExtensionContext, runInfo: PanelRunInfo, options: LivePanelOptions): LivePanel {
     const existing = LivePanel.instance;
     if (existing) {
       existing.setRunInfo(runInfo, runInfo.startTimeMs !== existing.model.runInfo.startTimeMs);
@@ -76,11 +77,7 @@ export class LivePanel implements vscode.Disposable {
     runInfo: PanelRunInfo,
     private readonly options: LivePanelOptions,
   ) {
-    const limits = (): [number, number] => {
-      const cfg = readConfig();
-      return [options.maxEvents === undefined ? cfg.panelMaxEvents : Math.max(1000, options.maxEvents), cfg.panelMaxBytes];
-    };
-    const [initialMaxEvents, initialMaxBytes] = limits();
+    const limits = options.config.current;
     this.model = new PanelModel(
       runInfo,
       {
@@ -93,11 +90,11 @@ export class LivePanel implements vscode.Disposable {
         saveExport: (result, req) => this.saveExport(result, req),
         log: (level, text) => this.options.log?.(level, text),
       },
-      { maxEvents: initialMaxEvents, maxBytes: initialMaxBytes },
+      { maxEvents: limits.panelMaxEvents, maxBytes: limits.panelMaxBytes },
     );
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('ringbufStudio.panel')) this.model.setLimits(...limits());
+      options.config.onDidChange((e) => {
+        if (e.affects('panel.maxEvents') || e.affects('panel.maxMemoryMB')) this.model.setLimits(e.config.panelMaxEvents, e.config.panelMaxBytes);
       }),
     );
     context.subscriptions.push(this);

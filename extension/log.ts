@@ -37,6 +37,19 @@ export class Log implements vscode.Disposable {
     if (choice === 'Show Log') this.channel.show(true);
   }
 
+  /** A notification with no buttons: nothing to wait for (it resolves when closed), and it is logged too. */
+  tell(level: 'info' | 'warn', message: string): void {
+    if (level === 'info') this.info(message);
+    else this.warn(message);
+    const text = `Ringbuf Studio: ${message}`;
+    this.background('show a notification', level === 'info' ? vscode.window.showInformationMessage(text) : vscode.window.showWarningMessage(text));
+  }
+
+  /** For work nobody awaits (event handlers, notifications' buttons): a failure is logged with its context, never lost. */
+  background(context: string, work: Thenable<unknown>): void {
+    work.then(undefined, (err: unknown) => this.error(context, err));
+  }
+
   show(): void {
     this.channel.show(true);
   }

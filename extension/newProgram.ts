@@ -2,20 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import * as core from './coreApi';
-import { readConfig } from './config';
+import { listTemplates, scaffoldTemplate } from '../core/templates';
+import type { Config } from './config';
 import type { Log } from './log';
 
-export async function newProgramFromTemplate(log: Log, preset?: { template?: string; folder?: string }): Promise<vscode.Uri | undefined> {
+export async function newProgramFromTemplate(log: Log, config: Config, preset?: { template?: string; folder?: string }): Promise<vscode.Uri | undefined> {
   let name = preset?.template;
   if (!name) {
-    let templates: core.TemplateInfo[];
-    try {
-      templates = await core.listTemplates();
-    } catch (err) {
-      await log.notifyError('list templates', err);
-      return undefined;
-    }
+    const templates = listTemplates();
     const choice = await vscode.window.showQuickPick(
       templates.map((t) => ({ label: t.name, description: `${t.title} · Linux ≥ ${t.minKernel}`, detail: t.description })),
       { placeHolder: 'Template for the new eBPF program', matchOnDescription: true, matchOnDetail: true },
@@ -47,9 +41,10 @@ export async function newProgramFromTemplate(log: Log, preset?: { template?: str
   }
 
   try {
-    const result = await core.scaffoldTemplate(name, dir, readConfig().clangPath);
+    const clangPath = config.current.clangPath;
+    const result = await scaffoldTemplate(name, dir, clangPath ? { clangPath } : {});
     log.info(`new ${name} program in ${dir}: ${result.files.map((f) => path.basename(f)).join(', ')}`);
-    const doc = await vscode.workspace.openTextDocument(result.mainFile);
+    const doc = await vscode.workspace.openTextDocument(result.main);
     await vscode.window.showTextDocument(doc, { preview: false });
     return doc.uri;
   } catch (err) {
@@ -62,6 +57,7 @@ function isNonEmptyDir(p: string): boolean {
   try {
     return fs.readdirSync(p).length > 0;
   } catch {
+    // Missing or unreadable: not a folder with files in it (scaffolding reports the real error).
     return false;
   }
 }

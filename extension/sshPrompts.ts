@@ -4,7 +4,7 @@
 // rejected).
 import * as vscode from 'vscode';
 import { rememberedSecrets } from '../core/transport/secrets';
-import type { ConnectCallbacks } from './coreApi';
+import type { ConnectCallbacks } from './connection';
 import type { Log } from './log';
 
 export function sshPrompts(secrets: vscode.SecretStorage, log: Log): ConnectCallbacks {

@@ -21,11 +21,14 @@ export class StatusIndicator implements vscode.Disposable {
   private target = LOCAL_TARGET;
   private health: Health = { state: 'idle' };
 
+  private readonly trustSubscription: vscode.Disposable;
+
   constructor() {
     this.item = vscode.window.createStatusBarItem('ringbufStudio.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Ringbuf Studio';
     this.render();
     this.item.show();
+    this.trustSubscription = vscode.workspace.onDidGrantWorkspaceTrust(() => this.render());
   }
 
   setTarget(name: string): void {
@@ -50,6 +53,12 @@ export class StatusIndicator implements vscode.Disposable {
     this.item.backgroundColor = undefined;
     switch (h.state) {
       case 'idle':
+        if (!vscode.workspace.isTrusted) {
+          this.item.text = `$(shield) ${t}: lint only`;
+          this.item.command = 'workbench.trust.manage';
+          tip.appendMarkdown('**Ringbuf Studio** — Restricted Mode: ring buffer rules are checked as you type; nothing is compiled or run. Trust this folder to build and run.');
+          break;
+        }
         this.item.text = `$(circle-outline) ${t}`;
         this.item.command = 'ringbufStudio.selectTarget';
         tip.appendMarkdown(`**Ringbuf Studio** — target \`${t}\`, idle.\n\nOpen a \`*.bpf.c\` file and [Run](command:ringbufStudio.runLocal), or [choose another target](command:ringbufStudio.selectTarget).`);
@@ -85,6 +94,7 @@ export class StatusIndicator implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.trustSubscription.dispose();
     this.item.dispose();
   }
 }

@@ -1,12 +1,17 @@
 // The Targets view: `local`, hosts from ~/.ssh/config and `ringbufStudio.targets`.
 // Selecting a target probes it and shows what it can do as child items.
 import * as vscode from 'vscode';
-import * as core from './coreApi';
-import { readConfig } from './config';
+import type { Hello } from '../core/protocol/helper';
+import { probeTarget } from '../core/session/oneShot';
+import { LOCAL_TARGET, connectTarget } from '../core/transport/registry';
+import { listSshHosts } from '../core/transport/ssh/config';
+import { messageOf } from '../core/util/errors';
+import type { Config } from './config';
+import { connectOptions, type ConnectCallbacks } from './connection';
 import type { Log } from './log';
 import { isAbort, withCancellableProgress } from './progress';
 import type { StatusIndicator } from './status';
-import { LOCAL_TARGET } from '../core/transport/registry';
+import { isTrusted } from './trust';
 
 export const defaultPageSize = 4096;
 
@@ -16,7 +21,7 @@ interface TargetEntry {
   origin: 'local' | 'ssh-config' | 'settings';
 }
 
-type ProbeState = { kind: 'unknown' } | { kind: 'probing' } | { kind: 'ok'; facts: core.TargetFacts } | { kind: 'failed'; message: string };
+type ProbeState = { kind: 'unknown' } | { kind: 'probing' } | { kind: 'ok'; facts: Hello } | { kind: 'failed'; message: string };
 
 type Node = { kind: 'target'; entry: TargetEntry } | { kind: 'fact'; label: string; description: string; icon: string; tooltip?: string };
 
@@ -29,27 +34,37 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   private readonly probes = new Map<string, ProbeState>();
   private entries: TargetEntry[] = [{ name: LOCAL_TARGET, detail: 'this machine', origin: 'local' }];
   private selectedName: string;
+  /** The user chose a target in this window (settings no longer move the selection). */
+  private picked = false;
   private readonly view: vscode.TreeView<Node>;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
+    private readonly config: Config,
     private readonly log: Log,
     private readonly status: StatusIndicator,
-    private readonly callbacks: core.ConnectCallbacks,
+    private readonly callbacks: ConnectCallbacks,
   ) {
-    this.selectedName = readConfig().defaultTarget;
+    this.selectedName = config.current.defaultTarget;
     this.status.setTarget(this.selectedName);
     this.view = vscode.window.createTreeView('ringbufStudio.targets', { treeDataProvider: this, showCollapseAll: false });
     this.disposables.push(
       this.view,
       this.changed,
       this.selectionChanged,
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('ringbufStudio.targets')) void this.refresh();
-        if (e.affectsConfiguration('ringbufStudio.pageSize')) this.selectionChanged.fire(this.selectedName);
+      config.onDidChange((e) => {
+        if (e.affects('targets') || e.cause === 'trust') this.refresh();
+        // A new default (edited, or the workspace's once trusted) applies unless the user picked one.
+        if (e.affects('defaultTarget') && !this.picked && e.config.defaultTarget !== this.selectedName) {
+          this.selectedName = e.config.defaultTarget;
+          this.status.setTarget(this.selectedName);
+          this.selectionChanged.fire(this.selectedName);
+          this.changed.fire(undefined);
+        }
+        if (e.affects('pageSize')) this.selectionChanged.fire(this.selectedName);
       }),
     );
-    void this.refresh();
+    this.refresh();
   }
 
   get selected(): string {
@@ -58,25 +73,21 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
 
   /** The page size the linter should use: setting → the selected target's probe → 4096. */
   pageSize(): number {
-    const override = readConfig().pageSize;
+    const override = this.config.current.pageSize;
     if (override) return override;
     const p = this.probes.get(this.selectedName);
     return p?.kind === 'ok' ? p.facts.pageSize : defaultPageSize;
   }
 
-  facts(name: string): core.TargetFacts | undefined {
-    const p = this.probes.get(name);
-    return p?.kind === 'ok' ? p.facts : undefined;
-  }
-
-  async refresh(): Promise<void> {
+  /** Re-reads ~/.ssh/config and ringbufStudio.targets. */
+  refresh(): void {
     const list: TargetEntry[] = [{ name: LOCAL_TARGET, detail: 'this machine', origin: 'local' }];
     try {
-      for (const h of await core.listSshHosts()) list.push({ name: h.name, detail: h.detail, origin: 'ssh-config' });
+      for (const h of listSshHosts()) list.push({ name: h.name, detail: `${h.user ? `${h.user}@` : ''}${h.hostName}${h.port && h.port !== 22 ? `:${h.port}` : ''}`, origin: 'ssh-config' });
     } catch (err) {
       this.log.error('read ~/.ssh/config', err);
     }
-    for (const t of readConfig().targets) {
+    for (const t of this.config.current.targets) {
       if (list.some((e) => e.name === t.name)) continue;
       list.push({ name: t.name, detail: `${t.user ? `${t.user}@` : ''}${t.host}${t.port ? `:${t.port}` : ''}`, origin: 'settings' });
     }
@@ -84,29 +95,26 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     this.changed.fire(undefined);
   }
 
-  /** Makes `name` the target of Run and of lint settings, then probes it. */
+  /** Makes `name` the target of Run and of lint settings, then probes it (not in Restricted Mode: probing runs the helper as root). */
   async select(name: string): Promise<void> {
+    this.picked = true;
     this.selectedName = name;
     this.status.setTarget(name);
     this.log.info(`target: ${name}`);
     this.selectionChanged.fire(name);
     this.changed.fire(undefined);
-    await this.probe(name);
+    if (isTrusted()) await this.probe(name);
+    else this.log.info(`target ${name} not probed: Restricted Mode (probing runs the helper as root)`);
   }
 
-  async probe(name: string): Promise<core.TargetFacts | undefined> {
+  async probe(name: string): Promise<Hello | undefined> {
     this.probes.set(name, { kind: 'probing' });
     this.changed.fire(undefined);
     try {
-      const facts = await withCancellableProgress(`Ringbuf Studio: probing ${name}`, (signal) => {
-        const cfg = readConfig();
-        return core.probeTarget({ target: name, callbacks: this.callbacks, signal, helperPath: cfg.helperPath, extraTargets: cfg.targets });
-      });
+      const facts = await withCancellableProgress(`Ringbuf Studio: probing ${name}`, (signal) => this.probeOnce(name, signal));
       this.probes.set(name, { kind: 'ok', facts });
-      this.log.info(`probe ${name}: ${facts.kernelRelease} ${facts.arch}, page size ${facts.pageSize}, BTF ${facts.btf ? 'yes' : 'no'}, ringbuf ${facts.ringbuf ? 'yes' : 'no'}`);
-      if (!facts.ringbuf) {
-        void vscode.window.showWarningMessage(`Ringbuf Studio: ${name} runs kernel ${facts.kernelRelease}, which has no BPF ring buffer (needs Linux ≥ 5.8).`);
-      }
+      this.log.info(`probe ${name}: ${facts.kernel} ${facts.arch}, page size ${facts.pageSize}, BTF ${facts.btf ? 'yes' : 'no'}, ringbuf ${facts.ringbuf ? 'yes' : 'no'}`);
+      if (!facts.ringbuf) this.log.tell('warn', `${name} runs kernel ${facts.kernel}, which has no BPF ring buffer (needs Linux ≥ 5.8).`);
       return facts;
     } catch (err) {
       if (isAbort(err)) {
@@ -123,9 +131,19 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     }
   }
 
+  /** Connects, runs `ringbuf-helper probe` there, disconnects. */
+  private async probeOnce(name: string, signal: AbortSignal): Promise<Hello> {
+    const conn = await connectTarget(name, connectOptions(this.callbacks, this.config.current, { signal }));
+    try {
+      return await probeTarget(conn, { signal });
+    } finally {
+      await conn.close().catch((err: unknown) => this.log.warn(`probe ${name}: closing the connection: ${messageOf(err)}`));
+    }
+  }
+
   /** QuickPick over every known target; returns the chosen name. */
   async pick(placeHolder: string): Promise<string | undefined> {
-    await this.refresh();
+    this.refresh();
     const items: (vscode.QuickPickItem & { name: string })[] = this.entries.map((e) => ({
       name: e.name,
       label: e.name,
@@ -141,7 +159,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
 
   /** Several targets at once (events merged, each with its host): a multi-select over the known ones. */
   async pickMany(placeHolder: string): Promise<string[] | undefined> {
-    await this.refresh();
+    this.refresh();
     const items = this.entries.map((e) => ({ name: e.name, label: e.name, description: e.detail }));
     const chosen = await vscode.window.showQuickPick(items, { placeHolder, canPickMany: true, matchOnDescription: true });
     return chosen?.length ? chosen.map((c) => c.name) : undefined;
@@ -182,6 +200,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     const probe = this.probes.get(node.entry.name) ?? { kind: 'unknown' };
     switch (probe.kind) {
       case 'unknown':
+        if (!isTrusted()) return [{ kind: 'fact', label: 'not probed', description: 'Restricted Mode: probing runs the helper as root; trust the folder first', icon: 'shield' }];
         return [{ kind: 'fact', label: 'not probed yet', description: 'select to probe', icon: 'circle-outline' }];
       case 'probing':
         return [{ kind: 'fact', label: 'probing…', description: '', icon: 'sync~spin' }];
@@ -190,13 +209,13 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
       case 'ok': {
         const f = probe.facts;
         const facts: Node[] = [
-          { kind: 'fact', label: 'kernel', description: f.kernelRelease, icon: 'chip' },
+          { kind: 'fact', label: 'kernel', description: f.kernel, icon: 'chip' },
           { kind: 'fact', label: 'arch', description: f.arch, icon: 'circuit-board' },
           { kind: 'fact', label: 'page size', description: String(f.pageSize), icon: 'symbol-ruler' },
           { kind: 'fact', label: 'BTF', description: f.btf ? 'yes' : 'no — CO-RE programs cannot load', icon: f.btf ? 'check' : 'warning' },
           { kind: 'fact', label: 'ring buffer', description: f.ringbuf ? 'yes' : 'no (needs Linux ≥ 5.8)', icon: f.ringbuf ? 'check' : 'warning' },
         ];
-        for (const a of f.attachTypes) {
+        for (const a of attachTypes(f)) {
           facts.push({ kind: 'fact', label: a.name, description: a.ok ? 'attaches' : (a.reason ?? 'not available'), icon: a.ok ? 'check' : 'circle-slash', tooltip: a.reason });
         }
         return facts;
@@ -207,4 +226,13 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** What the probe found attachable, then the program types the kernel lacks (without an attach probe of their own). */
+function attachTypes(hello: Hello): Array<{ name: string; ok: boolean; reason?: string }> {
+  const attach = Object.entries(hello.features.attach).map(([name, ok]) => ({ name, ok }));
+  const progTypes = Object.entries(hello.features.progTypes)
+    .filter(([name]) => !(name in hello.features.attach))
+    .map(([name, ok]) => (ok ? { name, ok } : { name, ok, reason: 'program type not supported' }));
+  return [...attach, ...progTypes];
 }

@@ -59,9 +59,12 @@ for arch in "${arches[@]}"; do
 done
 chmod 0755 "${helpers[@]}"
 
-log "vsce package → $out"
+# The pinned @vscode/vsce from devDependencies (npm ci brings it; nothing is fetched at package time).
+vsce=node_modules/.bin/vsce
+[[ -x $vsce ]] || { echo "package: $vsce missing: run npm ci (it is pinned in devDependencies)" >&2; exit 1; }
+log "vsce $("$vsce" --version) package → $out"
 # Relative links in the README stay relative (no public repository URL to rewrite them to).
-npx --yes @vscode/vsce@3 package --no-dependencies --allow-missing-repository --no-rewrite-relative-links \
+"$vsce" package --no-dependencies --allow-missing-repository --no-rewrite-relative-links \
   -o "$out" </dev/null
 size=$(stat -c %s "$out")
 log "$out: $((size / 1024)) KiB"

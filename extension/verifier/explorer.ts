@@ -9,8 +9,9 @@ import { verifyProgram, type TargetVerdict, type VerifyOptions } from '../../cor
 import { explainVerifierLog } from '../../core/verifier/explain';
 import { parseVerifierLog } from '../../core/verifier/log';
 import { SourceLocator } from '../../core/verifier/source';
-import { readConfig } from '../config';
-import type { ConnectCallbacks } from '../coreApi';
+import type { Config, StudioConfig } from '../config';
+import type { RegisterCommand } from '../commands';
+import { connectOptions, type ConnectCallbacks } from '../connection';
 import type { Log } from '../log';
 import { isAbort, withCancellableProgress } from '../progress';
 import { VerifierDecorations } from './decorations';
@@ -22,7 +23,10 @@ const BPF_SOURCE: vscode.DocumentSelector = [{ language: 'c', scheme: 'file', pa
 
 export interface VerifierExplorerDeps {
   log: Log;
+  config: Config;
   callbacks: ConnectCallbacks;
+  /** The extension's one command registrar (failures reported; Restricted Mode respected). */
+  command: RegisterCommand;
   /** The target Run and lint use. */
   selectedTarget: () => string;
   pickTargets: (placeHolder: string) => Promise<string[] | undefined>;
@@ -69,31 +73,22 @@ export class VerifierExplorer implements vscode.Disposable {
       vscode.window.onDidChangeVisibleTextEditors(() => this.redraw()),
       vscode.window.onDidChangeActiveTextEditor((e) => e && this.showInView(e.document)),
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
-      ...this.commands(),
     );
+    this.registerCommands();
   }
 
-  private commands(): vscode.Disposable[] {
-    const command = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable =>
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        try {
-          return await fn(...args);
-        } catch (err) {
-          await this.deps.log.notifyError(id.replace(/^ringbufStudio\./, ''), err);
-          return undefined;
-        }
-      });
-    return [
-      command('ringbufStudio.verify', () => this.verify([this.deps.selectedTarget()])),
-      command('ringbufStudio.verifyOnSeveralTargets', async () => {
-        const targets = await this.deps.pickTargets('Verify on these targets (a verdict per target)');
-        if (targets?.length) await this.verify(targets);
-      }),
-      command('ringbufStudio.verifier.focus', (uri, target, program) => this.focus(String(uri), String(target), String(program))),
-      command('ringbufStudio.verifier.reveal', (file, line) => this.reveal(String(file), Number(line))),
-      command('ringbufStudio.verifier.explainLog', (uri, failure) => this.explainLog(String(uri), runFailure(failure))),
-      command('ringbufStudio.verifier.clear', () => this.clear()),
-    ];
+  private registerCommands(): void {
+    const { command } = this.deps;
+    const loadsAsRoot = "it loads this folder's program into the kernel as root";
+    command('verify', () => this.verify([this.deps.selectedTarget()]), { restricted: { action: 'Verify Program', why: loadsAsRoot } });
+    command('verifyOnSeveralTargets', async () => {
+      const targets = await this.deps.pickTargets('Verify on these targets (a verdict per target)');
+      if (targets?.length) await this.verify(targets);
+    }, { restricted: { action: 'Verify on Several Targets', why: loadsAsRoot } });
+    command('verifier.focus', (uri, target, program) => this.focus(String(uri), String(target), String(program)));
+    command('verifier.reveal', (file, line) => this.reveal(String(file), Number(line)));
+    command('verifier.explainLog', (uri, failure) => this.explainLog(String(uri), runFailure(failure)));
+    command('verifier.clear', () => this.clear());
   }
 
   private resultOf(doc: vscode.TextDocument): FileResult | undefined {
@@ -109,7 +104,7 @@ export class VerifierExplorer implements vscode.Disposable {
       return undefined;
     }
     if (doc.isDirty) await doc.save();
-    const cfg = readConfig(doc.uri);
+    const cfg = this.deps.config.current;
     const where = targets.join(', ');
     this.deps.log.info(`verify ${vscode.workspace.asRelativePath(doc.uri)} on ${where}`);
     let verdicts: TargetVerdict[];
@@ -125,21 +120,14 @@ export class VerifierExplorer implements vscode.Disposable {
     return verdicts;
   }
 
-  private options(targets: string[], cfg: ReturnType<typeof readConfig>, signal: AbortSignal): VerifyOptions {
-    const cb = this.deps.callbacks;
+  private options(targets: string[], cfg: StudioConfig, signal: AbortSignal): VerifyOptions {
     return {
       targets,
       logLevel: 2,
       signal,
       ...(cfg.clangPath ? { clangPath: cfg.clangPath } : {}),
       ...(cfg.helperPath ? { helperPath: cfg.helperPath } : {}),
-      connect: {
-        confirmHostKey: (info) => cb.confirmHostKey(info),
-        getPassphrase: (key) => cb.getPassphrase(key),
-        getSudoPassword: (target) => cb.getSudoPassword(target),
-        ...(cfg.targets.length ? { extraTargets: cfg.targets } : {}),
-        log: (level, msg) => this.deps.log[level](msg),
-      },
+      connect: connectOptions(this.deps.callbacks, cfg, { log: (level, msg) => this.deps.log[level](msg) }),
     };
   }
 

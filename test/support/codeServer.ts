@@ -22,6 +22,12 @@ export interface CodeServerOptions {
   env?: Record<string, string>;
   /** Use this HOME instead of a fresh temp dir (e.g. one with .ssh/config). */
   home?: string;
+  /**
+   * Workspace Trust as a user has it: on, and a folder nobody trusted yet opens in
+   * Restricted Mode (no startup dialog; trust it through "Manage Workspace Trust").
+   * Default off: every folder is trusted.
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -98,7 +104,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   for (const d of [home, path.join(userDataDir, 'User'), extensionsDir]) fs.mkdirSync(d, { recursive: true });
   const settings = {
     'workbench.startupEditor': 'none',
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': opts.workspaceTrust === true,
+    'security.workspace.trust.startupPrompt': 'never',
     'telemetry.telemetryLevel': 'off',
     'workbench.tips.enabled': false,
     'workbench.welcomePage.walkthroughs.openOnInstall': false,
@@ -119,7 +126,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const child = spawn(
     codeServerBin,
     ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', opts.workspace],
+      '--disable-telemetry', '--disable-update-check', ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', opts.workspace],
     {
       env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -175,7 +182,7 @@ export async function openWorkbench(browser: Browser, server: CodeServer): Promi
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   const page = await context.newPage();
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`, { timeout: 60_000 });
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.locator('.statusbar').waitFor({ timeout: 60_000 });
   return page;

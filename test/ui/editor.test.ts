@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateConstant, isValidRingSize } from '../../core/lint';
 import { allPrograms } from '../support/bpfPrograms';
+import { helperProgramIds } from '../support/helperProcesses';
 import { available } from '../support/prereq';
 import { startSshd, type SshdInstance } from '../support/sshd';
 import {
@@ -27,43 +28,6 @@ import {
 } from '../support/codeServer';
 
 const hasLivePanel = fs.existsSync(path.join(__dirname, '..', '..', 'extension', 'livePanel.ts'));
-
-/**
- * BPF program ids held open by ringbuf helpers running under `rootPid` (code-server for
- * local runs, sshd for SSH runs) — ours, even when other tests load the same program.
- */
-function helperProgramIds(rootPid: number): number[] {
-  const parent = new Map<number, number>();
-  const comm = new Map<number, string>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      comm.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
-      parent.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const under = (pid: number): boolean => {
-    for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (p === rootPid) return true;
-    return false;
-  };
-  const ids = new Set<number>();
-  for (const [pid, name] of comm) {
-    if (!name.startsWith('ringbuf-helper') || !under(pid)) continue;
-    try {
-      for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
-        const m = /^prog_id:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-        if (m) ids.add(Number(m[1]));
-      }
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return [...ids];
-}
 
 /** A copy of /bin/true with its own name, so its execs carry a comm no other process has. */
 function makeProbeBinary(dir: string, comm: string): string {

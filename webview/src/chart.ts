@@ -2,17 +2,11 @@
 // most ~600 points. Colours come from the VS Code theme variables and are re-read
 // when the theme changes (VS Code swaps the body's class).
 import uPlot from 'uplot';
+import type { RatePoint } from '../../core/panel/rates';
 import { h } from './dom';
 
 const WINDOW_S = 10 * 60;
 const MAX_POINTS = 600;
-
-export interface RatePoint {
-  /** seconds since epoch */
-  t: number;
-  events: number;
-  drops: number;
-}
 
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.body).getPropertyValue(name).trim();
