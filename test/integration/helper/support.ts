@@ -68,7 +68,8 @@ export class HelperRun {
       this.wake();
     });
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': 'exit' can come before the last bytes of stdout were read.
+    this.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
     void this.exited.then(() => this.wake());
   }
 
