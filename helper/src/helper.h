@@ -234,6 +234,10 @@ void flush__free(struct session *s);
 void stats__send(struct session *s, bool final);
 void session__shutdown(struct session *s);
 
+/* ── btfcheck.c: what libbpf 1.1 would trust blindly in an object's BTF ── */
+/* 0 when the .BTF is sound (or absent: libbpf decides); -EINVAL with the reason in `err`. */
+int object__check_btf(const void *object, size_t len, char *err, size_t errlen);
+
 /* ── probe.c / vmlinux.c / serve.c ── */
 void probe__hello(struct jw *j, bool probe_attach);
 size_t probe__page_size(void);

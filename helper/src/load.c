@@ -206,6 +206,13 @@ static void load_plan__free(struct load_plan *plan)
 static int load__open(struct session *s, struct load_plan *plan, struct bpf_object **obj)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "rbs");
+	char why[256];
+	if (object__check_btf(plan->q.object, plan->q.object_len, why, sizeof(why)) != 0) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "the object's BTF is malformed: %s", why);
+		return report__error(s, &(struct error_report){ .code = ERR_OBJECT, .fatal = true, .err = EINVAL,
+				.message = msg, .hint = "rebuild the object with clang -target bpf -g -O2; it may be corrupted" });
+	}
 	report__notes_reset();
 	*obj = bpf_object__open_mem(plan->q.object, plan->q.object_len, &opts);
 	if (!*obj) {

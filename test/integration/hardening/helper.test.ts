@@ -12,6 +12,7 @@ import { encodeLoad, FrameDecoder, FrameKind, type HelperMessage } from '../../.
 import { compileFixture } from '../../support/compile';
 import { fuzzHelper, helperBinary, helperSeeds, judge, runHelper } from '../../fuzz/helperC';
 import { objectSeeds } from '../../fuzz/seeds';
+import { parseElf } from '../../../core/elf/elf';
 import { available } from '../../support/prereq';
 
 const ALLOWED = new Set<number>([FrameKind.load, FrameKind.start, FrameKind.stop, FrameKind.pause, FrameKind.resume, FrameKind.flush]);
@@ -72,6 +73,52 @@ describe.skipIf(!available('bpf'))('helper frame parser fuzz (real helper, real 
     expect(r.messages, `findings: ${r.findings.join(', ')}`).toEqual([]);
     expect(r.processes).toBe(301);
   }, 300_000);
+});
+
+/** Bytes after each BTF type's 12-byte header, by kind (vlen = the type's member count). */
+function btfTypeTail(kind: number, vlen: number): number {
+  switch (kind) {
+    case 1: case 8: case 14: case 17: return 4; // INT, VAR, DECL_TAG (and the size field of FLOAT is in the header)
+    case 3: return 12; // ARRAY
+    case 4: case 5: case 15: case 19: return 12 * vlen; // STRUCT, UNION, DATASEC, ENUM64
+    case 6: case 13: return 8 * vlen; // ENUM, FUNC_PROTO
+    default: return 0;
+  }
+}
+
+/** The object with its first struct member pointing at a type id the BTF does not have. */
+function withDanglingMemberType(object: Uint8Array): Uint8Array {
+  const out = new Uint8Array(object);
+  const btf = parseElf(out).section('.BTF');
+  if (!btf) throw new Error('fixture has no .BTF');
+  const v = new DataView(out.buffer, btf.offset, btf.size);
+  const hdrLen = v.getUint32(4, true);
+  let off = hdrLen + v.getUint32(8, true);
+  const end = off + v.getUint32(12, true);
+  while (off < end) {
+    const info = v.getUint32(off + 4, true);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    if ((kind === 4 || kind === 5) && vlen > 0) {
+      v.setUint32(off + 12 + 4, 0x7ff0, true); // member 0: name_off, type, offset
+      return out;
+    }
+    off += 12 + btfTypeTail(kind, vlen);
+  }
+  throw new Error('fixture has no struct with members');
+}
+
+describe.skipIf(!available('bpf'))('objects libbpf 1.1 would trust blindly', () => {
+  it('a BTF type that names a type id the BTF does not have: a clear object error, never a crash (found by fuzzing)', async () => {
+    const { bytes } = await compileFixture(path.join(__dirname, 'fixtures/huge_verifier_log.bpf.c'), { name: 'huge_verifier_log' });
+    const run = await runHelper([encodeLoad({ object: withDanglingMemberType(bytes), attachAll: false, attach: [], overrides: {} })], 30_000);
+    const { failure, messages } = judge(run);
+    expect(failure).toBeNull();
+    const err = messages.find((m): m is Extract<HelperMessage, { kind: 'error' }> => m.kind === 'error');
+    expect(err?.error).toMatchObject({ code: 'object', fatal: true });
+    expect(err?.error.message).toMatch(/the object's BTF is malformed: type \[\d+\] refers to type 32752 \(its member type\), but the BTF has only \d+ types/);
+    expect(run.code).toBe(1);
+  });
 });
 
 describe.skipIf(!available('bpf'))('a slow reader still gets the whole verifier log', () => {
