@@ -50,6 +50,13 @@ export interface TargetConnection {
   readonly info?: TargetInfo | undefined;
   /** Starts the helper with root privileges (directly, or through sudo) with the given argv. */
   spawnHelper(args: readonly string[], options?: SpawnHelperOptions): Promise<HelperProcess>;
+  /**
+   * Runs argv on the target as the login user (not root), without a shell; resolves once
+   * it started (rejects with code ENOENT/EACCES when the program cannot start). Present
+   * when the target can run commands (capability `canRunCommands`): live-test triggers,
+   * `run -- CMD`. Ending the process (terminate) also ends what it left in its process group.
+   */
+  spawnCommand?(argv: readonly string[], options?: RemoteSpawnOptions): Promise<RemoteProcess>;
   close(): Promise<void>;
 }
 
