@@ -61,7 +61,7 @@ export async function runLiveTestFile(file: string, opts: LiveTestOptions = {}):
     const first = parsed.diagnostics[0];
     const began = Date.now();
     const result = errorResult(path.basename(file), path.resolve(file), first ?? lineOne(), first?.message ?? 'the file cannot be read', {
-      detail: parsed.diagnostics.map(formatDiagnostic).join('\n'),
+      detail: parsed.diagnostics.slice(1).map(formatDiagnostic).join('\n'),
     });
     const suite: SuiteResult = { file: path.resolve(file), target, program: '', tests: [result], startedAt: began, durationMs: 0, notes: [] };
     opts.onProgress?.({ kind: 'suite-end', suite });
@@ -180,9 +180,11 @@ function loadFailure(err: unknown, file: ParsedLiveTestFile, target: string): st
   return `the program ${prog} could not be loaded on ${target}: ${messageOf(err)}`;
 }
 
+/** What the message does not say already: the hint and the errors at their source lines. */
 function loadDetail(err: unknown): string {
   const diags = err instanceof RunError ? err.diagnostics.filter((d) => d.severity === 'error') : [];
-  return [describeError(err), ...diags.map(formatDiagnostic)].join('\n');
+  const hint = err instanceof StudioError && err.hint ? [`hint: ${err.hint}`] : [];
+  return [...hint, ...diags.map(formatDiagnostic)].join('\n');
 }
 
 /** One loaded program on one target, running tests one after the other. */
@@ -283,7 +285,8 @@ class SuiteRun {
   /** The program's drop counters by name, from the latest STATS. */
   private dropCounters(): Map<string, number> {
     const counters = this.barrier.latest(this.conn.name)?.counters ?? [];
-    return new Map(counters.map((c) => [c.map === c.name ? c.name : `${c.map}.${c.name}`, c.value]));
+    // A global (in .bss/.data) is known by its name; a counter map by map and name.
+    return new Map(counters.map((c) => [c.map.startsWith('.') || c.map === c.name ? c.name : `${c.map}.${c.name}`, c.value]));
   }
 }
 

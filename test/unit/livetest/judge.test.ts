@@ -103,7 +103,7 @@ describe('$trigger', () => {
     );
     // Too many: the failure shows the matching events, the trigger's one marked.
     expect(v.closestKind).toBe('too-many-matches');
-    expect(v.closest.map((e) => [JSON.parse(e.text).pid, e.trigger])).toEqual([
+    expect(v.closest.map((e) => [(JSON.parse(e.text) as Exec).pid, e.trigger])).toEqual([
       [200, false],
       [101, true],
     ]);
@@ -164,6 +164,6 @@ describe('counts and order', () => {
     const v = judge('      - where: $trigger && comm == "cat"\n', busy);
     expect(v.expectations[0]?.message).toMatch(/expected count >= 1, saw 0/);
     expect(v.closestKind).toBe('trigger');
-    expect(v.closest.map((e) => JSON.parse(e.text).comm)).toEqual(['echo', 'sh', 'true']);
+    expect(v.closest.map((e) => (JSON.parse(e.text) as Exec).comm)).toEqual(['echo', 'sh', 'true']);
   });
 });
