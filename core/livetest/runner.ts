@@ -319,6 +319,7 @@ function triggerStartProblem(err: unknown, test: ParsedLiveTest, target: string)
   if (code === 'ENOENT') {
     return `the trigger ${program} does not exist on ${target}; to exec a missing file on purpose, write it as a shell line: shell: "${program}"`;
   }
+  if (code === 'EDRAIN' || code === 'EABORTED') return messageOf(err);
   if (code === 'EACCES') return `the trigger ${program} is not executable on ${target} (chmod +x it, or run it through its interpreter)`;
   return `the trigger \`${commandText(test.trigger)}\` could not run on ${target}: ${messageOf(err)}`;
 }
