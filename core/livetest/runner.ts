@@ -157,15 +157,22 @@ async function runOnTarget(file: ParsedLiveTestFile, conn: TargetConnection, tes
     }
     const suite = new SuiteRun(file, conn, handle, cwd, opts);
     try {
-      await suite.barrier.firstStats(DRAIN_TIMEOUT_MS);
+      const noStats = await suite.barrier.firstStats(DRAIN_TIMEOUT_MS).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      // Without statistics from the helper no test can be judged (drops, the drain).
+      if (noStats) return sink.errorAll(`${conn.name}: ${messageOf(noStats)}`, file.programRange, describeError(noStats));
       for (const test of tests) {
         if (opts.signal?.aborted) break;
         opts.onProgress?.({ kind: 'test-start', file: file.file, target: conn.name, name: test.name });
-        sink.record(await suite.runTest(test));
+        const internal = (err: unknown): TestResult => errorResult(test.name, file.file, test.range, `internal error: ${messageOf(err)}`, { detail: describeError(err) });
+        sink.record(await suite.runTest(test).catch(internal));
       }
     } finally {
       suite.dispose();
-      await handle.stop();
+      const end = await handle.stop();
+      if (end.reason !== 'stopped') sink.notes.push(`${conn.name}: ${end.message}`);
     }
   } finally {
     for (const step of file.teardown) {
