@@ -13,7 +13,8 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 base_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool openssh-server make gcc pkg-config)
 # golang + cilium/ebpf: the export-go test builds the exported bpf2go package offline.
 # strace: the hostile-target tier checks every file the CLI opens.
-test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo strace golang-go golang-github-cilium-ebpf-dev qemu-system-x86 busybox-static cpio xz-utils)
+# libxml2-utils: xmllint validates `ringbuf-studio test --reporter junit` against the JUnit schema.
+test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo strace golang-go golang-github-cilium-ebpf-dev qemu-system-x86 busybox-static cpio xz-utils libxml2-utils)
 bench_pkgs=(bpftrace python3-bpfcc)
 
 pkgs=("${base_pkgs[@]}")

@@ -23,7 +23,7 @@
 //   `comm ~ "^ba"` anchors. `!~` is its negation. An invalid regex is a filter error.
 // - A bare operand is a truth test: `ok` (a bool field), `!truncated`.
 // - Pseudo-fields: `$host` (target), `$map` (ringbuf map), `$time` (ms since epoch),
-//   `$raw` (the record's bytes in hex).
+//   `$raw` (the record's bytes in hex); a caller may allow more (live tests add `$trigger`).
 // - A field the event does not have makes every comparison on it false.
 // Errors carry the 0-based position of the offending token.
 
@@ -60,6 +60,14 @@ interface Token {
 }
 
 type ComparisonOp = '==' | '!=' | '<=' | '>=' | '<' | '>' | '~' | '!~';
+
+/** The pseudo-fields every filter knows. */
+export const PSEUDO_FIELDS: readonly string[] = ['$host', '$map', '$time', '$raw'];
+
+export interface FilterOptions {
+  /** Pseudo-fields this caller provides besides PSEUDO_FIELDS (e.g. live tests' `$trigger`). */
+  pseudoFields?: readonly string[];
+}
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -163,6 +171,7 @@ class Parser {
   constructor(
     private readonly tokens: Token[],
     private readonly knownFields: ReadonlySet<string> | undefined,
+    private readonly pseudoFields: readonly string[],
   ) {}
 
   private peek(): Token {
@@ -244,8 +253,8 @@ class Parser {
           const list = [...this.knownFields].filter((f) => !f.startsWith('$')).slice(0, 12).join(', ');
           throw new FilterError(`unknown field '${t.text}' at ${t.pos + 1}${list ? ` (fields: ${list})` : ''}`, t.pos, t.text.length);
         }
-        if (t.text.startsWith('$') && !['$host', '$map', '$time', '$raw'].includes(t.text)) {
-          throw new FilterError(`unknown field '${t.text}' at ${t.pos + 1} (pseudo-fields: $host, $map, $time, $raw)`, t.pos, t.text.length);
+        if (t.text.startsWith('$') && !this.pseudoFields.includes(t.text)) {
+          throw new FilterError(`unknown field '${t.text}' at ${t.pos + 1} (pseudo-fields: ${this.pseudoFields.join(', ')})`, t.pos, t.text.length);
         }
         this.fields.add(t.text);
         return { kind: 'field', name: t.text, pos: t.pos };
@@ -385,18 +394,23 @@ function comparison(left: Operand, op: ComparisonOp, right: Operand, opPos: numb
  * Parses a filter. Empty/whitespace → null (no filter). Throws FilterError with the
  * position of the problem. `knownFields` (column names) turns typos into errors.
  */
-export function compileFilter(source: string, knownFields?: Iterable<string>): CompiledFilter | null {
+export function compileFilter(source: string, knownFields?: Iterable<string>, options: FilterOptions = {}): CompiledFilter | null {
   if (source.trim() === '') return null;
   if (source.length > 4096) throw new FilterError('filter longer than 4096 characters', 4096);
-  const parser = new Parser(tokenize(source), knownFields ? new Set(knownFields) : undefined);
+  const pseudo = [...PSEUDO_FIELDS, ...(options.pseudoFields ?? [])];
+  const parser = new Parser(tokenize(source), knownFields ? new Set(knownFields) : undefined, pseudo);
   const pred = parser.parseAll();
   return { source, fields: [...parser.fields], test: pred };
 }
 
 /** Like compileFilter, but returns the error instead of throwing (for the inline error). */
-export function tryCompileFilter(source: string, knownFields?: Iterable<string>): { filter: CompiledFilter | null; error: FilterError | null } {
+export function tryCompileFilter(
+  source: string,
+  knownFields?: Iterable<string>,
+  options: FilterOptions = {},
+): { filter: CompiledFilter | null; error: FilterError | null } {
   try {
-    return { filter: compileFilter(source, knownFields), error: null };
+    return { filter: compileFilter(source, knownFields, options), error: null };
   } catch (err) {
     if (err instanceof FilterError) return { filter: null, error: err };
     throw err;

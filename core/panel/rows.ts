@@ -6,7 +6,7 @@ import { columns as layoutColumns, compileDecoder, eventToJson } from '../decode
 import type { Column, DecodedEvent, DecodedValue, EventDecoder } from '../decode/decode';
 import type { LayoutField, StructType } from '../decode/layout';
 import type { PanelEventType, WireBatch } from '../protocol/panel';
-import type { FieldGetter, FilterValue } from './filter';
+import { PSEUDO_FIELDS, type FieldGetter, type FilterValue } from './filter';
 import { hexByte, hexOf } from '../util/hex';
 
 export interface TableColumn {
@@ -52,7 +52,7 @@ export class EventTyping {
   readonly columns: TableColumn[] = [];
   private readonly byName = new Map<string, TableColumn>();
   /** Names the filter accepts. */
-  readonly fieldNames = new Set<string>(['$host', '$map', '$time', '$raw']);
+  readonly fieldNames = new Set<string>(PSEUDO_FIELDS);
 
   constructor(eventTypes: readonly PanelEventType[], opts: { multiHost: boolean; multiMap: boolean }) {
     // Our own columns are `$`-named: a C field can never be called that, so no clash with `time`/`raw` fields.

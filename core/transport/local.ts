@@ -3,19 +3,20 @@
 // ask). The binary comes from core/transport/helperBinaries.ts (explicit override →
 // next to the installed package) and a `--version` handshake catches a mismatched
 // binary before use.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { PROTOCOL_VERSION } from '../protocol/helper';
 import { StudioError } from '../util/errors';
 import { findOnPath } from '../util/which';
 import { findHelperBinary, HELPER_ENV, hostHelperArch, type FindHelperOptions } from './helperBinaries';
-import type { HelperExit, HelperProcess, SpawnHelperOptions, TargetCapabilities, TargetConnection } from './types';
+import { LocalChildProcess, spawnLocalCommand } from './localProcess';
+import type { HelperProcess, RemoteProcess, RemoteSpawnOptions, SpawnHelperOptions, TargetCapabilities, TargetConnection } from './types';
 
 /** The spec (and identity) of this machine as a target. */
 export const LOCAL_TARGET = 'local';
 
 /** This machine: its kernel, nothing to upload. */
-export const LOCAL_CAPABILITIES: TargetCapabilities = { sharesHostKernel: true, canUpload: false, canRunCommands: false };
+export const LOCAL_CAPABILITIES: TargetCapabilities = { sharesHostKernel: true, canUpload: false, canRunCommands: true };
 
 export interface HelperVersion {
   helper: string;
@@ -78,7 +79,7 @@ export class LocalTarget implements TargetConnection {
   readonly identity = LOCAL_TARGET;
   readonly capabilities = LOCAL_CAPABILITIES;
   private resolved: Promise<{ helper: string; privilege: LocalPrivilege; version: HelperVersion }> | undefined;
-  private readonly children = new Set<LocalHelperProcess>();
+  private readonly children = new Set<LocalChildProcess>();
 
   constructor(private readonly opts: LocalTargetOptions = {}) {
     this.name = opts.name ?? LOCAL_TARGET;
@@ -135,7 +136,10 @@ export class LocalTarget implements TargetConnection {
     const argv = privilege === 'root' ? [helper, ...args] : privilege === 'sudo' ? ['sudo', '-n', '--', helper, ...args] : ['pkexec', helper, ...args];
     this.opts.log?.('debug', `spawn ${argv.join(' ')}`);
     const child = spawn(argv[0] ?? helper, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    const proc = new LocalHelperProcess(child, argv[0] ?? helper);
+    const proc = new LocalChildProcess(child, argv[0] ?? helper, {
+      startErrorCode: 'ENOHELPER',
+      startErrorHint: 'check that the helper (and sudo, if used) is installed and executable',
+    });
     await proc.started;
     this.children.add(proc);
     void proc.exited.then(() => this.children.delete(proc));
@@ -147,77 +151,19 @@ export class LocalTarget implements TargetConnection {
     return proc;
   }
 
-  /** Terminates every helper this target started. */
+  /**
+   * Runs argv here as the current user (not root), without a shell, in its own process
+   * group (live-test triggers, `run -- CMD`). Rejects with ENOENT/EACCES when it cannot start.
+   */
+  async spawnCommand(argv: readonly string[], options: RemoteSpawnOptions = {}): Promise<RemoteProcess> {
+    const proc = await spawnLocalCommand(argv, options);
+    this.children.add(proc);
+    void proc.exited.then(() => this.children.delete(proc));
+    return proc;
+  }
+
+  /** Terminates every helper and command this target started. */
   async close(): Promise<void> {
     await Promise.all([...this.children].map((c) => c.terminate()));
-  }
-}
-
-/** A child process as a HelperProcess. */
-class LocalHelperProcess implements HelperProcess {
-  readonly stdout: NodeJS.ReadableStream;
-  readonly stdin: NodeJS.WritableStream;
-  readonly stderr: NodeJS.ReadableStream;
-  readonly exited: Promise<HelperExit>;
-  /** Resolves once spawned; rejects with a clear error when the binary cannot start. */
-  readonly started: Promise<void>;
-  private done = false;
-
-  constructor(
-    private readonly child: ChildProcess,
-    command: string,
-  ) {
-    if (!child.stdout || !child.stdin || !child.stderr) throw new StudioError('internal: helper spawned without pipes');
-    this.stdout = child.stdout;
-    this.stdin = child.stdin;
-    this.stderr = child.stderr;
-    // EPIPE when the helper is gone: its exit is reported through `exited`.
-    child.stdin.on('error', () => undefined);
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.done = true;
-        resolve({ code, signal });
-      });
-      child.once('error', () => {
-        if (child.pid === undefined) {
-          this.done = true;
-          resolve({ code: null, signal: null });
-        }
-      });
-    });
-    this.started = new Promise((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', (err) => {
-        if (child.pid !== undefined) return;
-        reject(new StudioError(`cannot start ${command}: ${err.message}`, { code: 'ENOHELPER', hint: 'check that the helper (and sudo, if used) is installed and executable', cause: err }));
-      });
-    });
-  }
-
-  /** EOF on stdin (the helper detaches and exits), then SIGTERM, then SIGKILL. */
-  async terminate(graceMs = 2000): Promise<void> {
-    if (this.done) return;
-    try {
-      this.child.stdin?.end();
-    } catch {
-      // already closed
-    }
-    if (await this.waitExit(graceMs)) return;
-    this.child.kill('SIGTERM');
-    if (await this.waitExit(1000)) return;
-    this.child.kill('SIGKILL');
-    await this.waitExit(1000);
-  }
-
-  private async waitExit(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      this.exited.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), ms);
-      }),
-    ]);
-    clearTimeout(timer);
-    return !timedOut;
   }
 }

@@ -63,8 +63,10 @@ export interface TargetConnection {
   /** Starts the helper with root privileges (directly, or through sudo) with the given argv. */
   spawnHelper(args: readonly string[], options?: SpawnHelperOptions): Promise<HelperProcess>;
   /**
-   * Runs argv on the target as the login user (live-test triggers, `run -- CMD`), with the
-   * remote pid. Present when `capabilities.canRunCommands`.
+   * Runs argv on the target as the login user (not root), without a shell, with the remote
+   * pid; resolves once it started (rejects with code ENOENT/EACCES when the program cannot
+   * start). Present when `capabilities.canRunCommands`: live-test triggers, `run -- CMD`.
+   * Ending the process (terminate) also ends what it left in its process group.
    */
   spawnCommand?(argv: readonly string[], options?: RemoteSpawnOptions): Promise<RemoteProcess>;
   close(): Promise<void>;

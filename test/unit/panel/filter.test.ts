@@ -59,6 +59,15 @@ describe('filter: valid expressions', () => {
     expect(f.fields).toEqual(['pid']);
   });
 
+  it('a caller can add pseudo-fields (live tests add $trigger); others still get the list', () => {
+    expect(() => compileFilter('$trigger && comm == "true"', known)).toThrow(/unknown field '\$trigger' at 1 \(pseudo-fields: \$host, \$map, \$time, \$raw\)/);
+    const f = compileFilter('$trigger && comm == "bash"', known, { pseudoFields: ['$trigger'] });
+    expect(f?.fields).toContain('$trigger');
+    expect(f?.test((n) => (n === '$trigger' ? true : (bash as Record<string, FilterValue>)[n]))).toBe(true);
+    expect(f?.test((n) => (n === '$trigger' ? false : (bash as Record<string, FilterValue>)[n]))).toBe(false);
+    expect(() => compileFilter('$trig', known, { pseudoFields: ['$trigger'] })).toThrow(/pseudo-fields: \$host, \$map, \$time, \$raw, \$trigger/);
+  });
+
   it('an empty filter is no filter', () => {
     expect(compileFilter('   ')).toBeNull();
   });
