@@ -3,12 +3,15 @@
 import { LocalTarget, type LocalTargetOptions } from './local';
 import type { TargetConnection } from './types';
 import { connectSshTarget, type SshConnectOptions } from './ssh/index';
+import { qemuTransport, type QemuConnectOptions } from './qemu/index';
 
 export const LOCAL_TARGET = 'local';
 
 export interface ConnectTargetOptions extends SshConnectOptions {
   /** Options for the local target (helper path, privilege). */
   local?: LocalTargetOptions;
+  /** Options for qemu:<name> VM targets (memory, idle power-off). */
+  qemu?: QemuConnectOptions;
 }
 
 export function isLocalTarget(spec: string): boolean {
@@ -22,6 +25,7 @@ export async function connectTarget(spec: string, opts: ConnectTargetOptions = {
     await local.prepare();
     return local;
   }
-  const { local: _local, ...ssh } = opts;
+  if (qemuTransport.handles(spec)) return qemuTransport.connect(spec, { ...opts.qemu, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.local?.helperPath ? { helperPath: opts.local.helperPath } : {}) });
+  const { local: _local, qemu: _qemu, ...ssh } = opts;
   return connectSshTarget(spec, ssh);
 }

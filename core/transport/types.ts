@@ -41,7 +41,7 @@ export interface TargetInfo {
 export interface TargetConnection {
   /** "local", an ssh alias, or "user@host:port" — what the user typed or picked. */
   readonly name: string;
-  readonly kind: 'local' | 'ssh';
+  readonly kind: 'local' | 'ssh' | 'qemu';
   /**
    * What the connect probe learned before any helper runs (SSH targets; optional). Lets a
    * run build in parallel with the helper's start, and `btfSha256` (of the target's

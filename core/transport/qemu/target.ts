@@ -1,0 +1,94 @@
+// A `qemu:<name>` target: the guest booted (or found running), an agent link on a port of
+// our own, and the helper in the guest — the one in its initramfs when it is ours, else
+// uploaded once per boot into /run and checked by sha256. Everything runs as root there.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { StudioError } from '../../util/errors';
+import { findHelperBinary } from '../local';
+import type { HelperProcess, RemoteProcess, RemoteSpawnOptions, SpawnHelperOptions, TargetCapabilities, TargetConnection, TargetInfo } from '../types';
+import type { AgentLink } from './agentLink';
+import { catalogueKernel, type CatalogueKernel } from './catalogue';
+import { GUEST_HELPER_PATH } from './initramfs';
+import { openGuestLink, writeRecord, type GuestOptions, type GuestRecord } from './machine';
+
+export interface QemuConnectOptions extends GuestOptions {
+  /** The local helper binary (ringbufStudio.helperPath / --helper); default: the bundled one for the guest's arch. */
+  helperPath?: string;
+}
+
+function sha256(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+export class QemuTarget implements TargetConnection {
+  readonly kind = 'qemu' as const;
+  readonly capabilities: TargetCapabilities = { sharesHostKernel: false, canUpload: true, canRunCommands: true };
+  /** How many times this connection uploaded the helper (0 when the guest's own copy was current). */
+  uploads = 0;
+  helperPath = GUEST_HELPER_PATH;
+  info: TargetInfo;
+
+  private constructor(
+    readonly name: string,
+    readonly shell: AgentLink,
+    readonly record: GuestRecord,
+    private readonly kernel: CatalogueKernel,
+  ) {
+    this.info = { arch: record.arch, kernel: record.kernel.release, ...(record.btfSha256 ? { btfSha256: record.btfSha256 } : {}) };
+  }
+
+  static async connect(spec: string, opts: QemuConnectOptions = {}): Promise<QemuTarget> {
+    const k = catalogueKernel(spec);
+    const { link, record } = await openGuestLink(k, opts);
+    const target = new QemuTarget(spec, link, record, k);
+    try {
+      await target.prepare(opts.helperPath);
+    } catch (err) {
+      await link.close();
+      throw err;
+    }
+    return target;
+  }
+
+  private async sha256In(remote: string): Promise<string | undefined> {
+    const r = await this.shell.exec(['sha256sum', remote]);
+    return r.code === 0 ? /^[0-9a-f]{64}/.exec(r.stdout.toString())?.[0] : undefined;
+  }
+
+  private async prepare(helperPath: string | undefined): Promise<void> {
+    if (!this.info.btfSha256) {
+      const btf = await this.sha256In('/sys/kernel/btf/vmlinux');
+      if (!btf) throw new StudioError(`${this.name} (Linux ${this.info.kernel}) has no kernel BTF`, { code: 'ENOBTF' });
+      this.info = { ...this.info, btfSha256: btf };
+      writeRecord(this.kernel, { ...this.record, btfSha256: btf }); // later connections skip this round trip
+    }
+    const local = findHelperBinary(this.record.arch, helperPath ? { helperPath } : {});
+    const want = sha256(local);
+    if (want === this.record.helperSha256) return;
+    // A helper rebuilt since the guest booted (or another --helper): upload it once into /run.
+    const remote = `/run/ringbuf-studio/ringbuf-helper-${want.slice(0, 16)}`;
+    this.helperPath = remote;
+    if ((await this.sha256In(remote)) === want) return;
+    const tmp = `${remote}.upload-${crypto.randomBytes(6).toString('hex')}`;
+    await this.shell.exec(['mkdir', '-p', '/run/ringbuf-studio']);
+    await this.shell.putFile(local, tmp, 0o755);
+    const mv = await this.shell.exec(['mv', '-f', tmp, remote]);
+    if (mv.code !== 0 || (await this.sha256In(remote)) !== want) {
+      throw new StudioError(`uploading the helper to ${this.name} failed verification`, { code: 'EHELPERUPLOAD', detail: mv.stderr.toString() });
+    }
+    this.uploads++;
+  }
+
+  async spawnHelper(args: readonly string[], options: SpawnHelperOptions = {}): Promise<HelperProcess> {
+    return this.shell.spawn([this.helperPath, ...args], options.signal ? { signal: options.signal } : {});
+  }
+
+  /** Runs a command in the guest (live-test triggers, `run -- CMD`): busybox and bash are there. */
+  spawnCommand(argv: readonly string[], opts: RemoteSpawnOptions = {}): Promise<RemoteProcess> {
+    return this.shell.spawn(argv, opts);
+  }
+
+  close(): Promise<void> {
+    return this.shell.close();
+  }
+}
