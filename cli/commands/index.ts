@@ -7,6 +7,7 @@ import { runCommand } from './run';
 import { probeCommand } from './probe';
 import { vmlinuxCommand } from './vmlinux';
 import { exportGoCommand } from './exportGo';
+import { vmCommand } from './vm';
 
 // Add new subcommands here (one import + one entry).
-export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand, exportGoCommand];
+export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand, exportGoCommand, vmCommand];

@@ -207,12 +207,19 @@ function guestBinaries(k: CatalogueKernel): { helper: string; agent: string } {
   return { helper, agent };
 }
 
-function consoleTail(k: CatalogueKernel): string {
+/** The end of the guest's serial console (kernel messages, /init, the agent). */
+export function guestConsole(k: CatalogueKernel, chars = 3000): string {
   try {
-    return fs.readFileSync(files(k).console, 'utf8').slice(-3000);
+    return fs.readFileSync(files(k).console, 'utf8').slice(-chars);
   } catch {
     return '(no console output)';
   }
+}
+
+/** The idle power-off when none is asked for: $RINGBUF_STUDIO_VM_IDLE (seconds), else 10 minutes. */
+function defaultIdleSec(): number {
+  const env = Number(process.env.RINGBUF_STUDIO_VM_IDLE);
+  return process.env.RINGBUF_STUDIO_VM_IDLE && Number.isInteger(env) && env >= 0 ? env : DEFAULT_IDLE_SEC;
 }
 
 async function bootGuest(k: CatalogueKernel, opts: GuestOptions): Promise<GuestRecord> {
@@ -231,7 +238,7 @@ async function bootGuest(k: CatalogueKernel, opts: GuestOptions): Promise<GuestR
   for (const old of [f.pid, f.console, f.record, ...Array.from({ length: GUEST_PORTS }, (_, i) => f.port(i))]) fs.rmSync(old, { force: true });
   writeInitramfs(f.initrd, { kernel, userland, helper, agent, hostname: k.name });
   const accel = accelFor(k);
-  const idleSec = opts.idleSec ?? DEFAULT_IDLE_SEC;
+  const idleSec = opts.idleSec ?? defaultIdleSec();
   const { binary, args } = qemuCommand(k, kernel, accel, { memoryMb, idleSec, cpus: opts.cpus ?? 1 });
   opts.log?.(`${k.name}: booting ${kernel.package} (${accel === 'kvm' ? 'KVM' : 'TCG, software emulation'}, ${memoryMb} MiB)`);
   const started = Date.now();
@@ -287,7 +294,7 @@ async function helloWhileAlive(k: CatalogueKernel, pid: number, timeoutMs: numbe
     const timer = setInterval(() => {
       if (qemuAlive(k, pid)) return;
       clearInterval(timer);
-      reject(new StudioError(`${QEMU_PREFIX}${k.name}: QEMU exited while the guest booted`, { code: 'EVMBOOT', detail: consoleTail(k) }));
+      reject(new StudioError(`${QEMU_PREFIX}${k.name}: QEMU exited while the guest booted`, { code: 'EVMBOOT', detail: guestConsole(k) }));
     }, 250);
     watch.signal.addEventListener('abort', () => clearInterval(timer));
   });
@@ -295,7 +302,7 @@ async function helloWhileAlive(k: CatalogueKernel, pid: number, timeoutMs: numbe
   try {
     return await Promise.race([
       AgentLink.open(files(k).port(0), { name: QEMU_PREFIX + k.name, helloTimeoutMs: timeoutMs, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
-        throw new StudioError(`${QEMU_PREFIX}${k.name} did not come up: ${messageOf(err)}`, { code: 'EVMBOOT', detail: consoleTail(k), hint: `the guest console is in ${files(k).console}` });
+        throw new StudioError(`${QEMU_PREFIX}${k.name} did not come up: ${messageOf(err)}`, { code: 'EVMBOOT', detail: guestConsole(k), hint: `the guest console is in ${files(k).console}` });
       }),
       died,
     ]);

@@ -3,6 +3,9 @@
 // uploaded once per boot into /run and checked by sha256. Everything runs as root there.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureVmlinuxHeader, generateVmlinuxHeaderText } from '../../compile/vmlinux';
 import { StudioError } from '../../util/errors';
 import { findHelperBinary } from '../local';
 import type { HelperProcess, RemoteProcess, RemoteSpawnOptions, SpawnHelperOptions, TargetCapabilities, TargetConnection, TargetInfo } from '../types';
@@ -62,6 +65,9 @@ export class QemuTarget implements TargetConnection {
       this.info = { ...this.info, btfSha256: btf };
       writeRecord(this.kernel, { ...this.record, btfSha256: btf }); // later connections skip this round trip
     }
+    // vmlinux.h from the guest's BTF, made on this machine: btf_dump under TCG takes ~20 s.
+    // Same cache and key as every target's header, so the run finds it there.
+    await ensureVmlinuxHeader({ kernelRelease: this.info.kernel, btfHash: this.info.btfSha256 ?? '', generate: () => this.headerFromGuestBtf() });
     const local = findHelperBinary(this.record.arch, helperPath ? { helperPath } : {});
     const want = sha256(local);
     if (want === this.record.helperSha256) return;
@@ -77,6 +83,18 @@ export class QemuTarget implements TargetConnection {
       throw new StudioError(`uploading the helper to ${this.name} failed verification`, { code: 'EHELPERUPLOAD', detail: mv.stderr.toString() });
     }
     this.uploads++;
+  }
+
+  private async headerFromGuestBtf(): Promise<string> {
+    const btf = await this.shell.exec(['cat', '/sys/kernel/btf/vmlinux'], { timeoutMs: 60_000 });
+    if (btf.code !== 0 || !btf.stdout.length) throw new StudioError(`cannot read the kernel BTF of ${this.name}: ${btf.stderr.toString().trim()}`, { code: 'ENOBTF' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-vm-btf-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'vmlinux'), btf.stdout);
+      return await generateVmlinuxHeaderText(path.join(dir, 'vmlinux'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   async spawnHelper(args: readonly string[], options: SpawnHelperOptions = {}): Promise<HelperProcess> {
