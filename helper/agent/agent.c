@@ -135,8 +135,14 @@ static void send_hello(struct agent *a, int port)
 	agent__send(a, port, AGENT_HELLO, 0, payload, 16 + vlen);
 }
 
+/* Powers the VM off — only as PID 1, i.e. inside our guest: anywhere else (the agent run on a
+ * host by a test) it just exits, so it can never take a real machine down. */
 static void agent__poweroff(const char *why)
 {
+	if (getpid() != 1) {
+		fprintf(stderr, "ringbuf-agent: %s: exiting (not PID 1, so not powering anything off)\n", why);
+		exit(0);
+	}
 	fprintf(stderr, "ringbuf-agent: %s: powering off\n", why);
 	sync();
 	reboot(RB_POWER_OFF);
@@ -260,7 +266,19 @@ static void ports__discover(struct agent *a)
 	closedir(d);
 }
 
-static int agent__setup(struct agent *a, int want_ports)
+/* --port-fd N: one already-open port (a socket a test hands over on the host). */
+static void ports__adopt(struct agent *a, int fd)
+{
+	struct port *p = &a->ports[0];
+	snprintf(p->name, sizeof(p->name), "fd %d", fd);
+	snprintf(p->dev, sizeof(p->dev), "fd %d", fd);
+	p->fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	a->nports = 1;
+}
+
+static int agent__setup(struct agent *a, int want_ports, int port_fd)
 {
 	sigset_t mask;
 	long long deadline = agent__now_ms() + 15000;
@@ -275,8 +293,10 @@ static int agent__setup(struct agent *a, int want_ports)
 		perror("ringbuf-agent: signalfd");
 		return -1;
 	}
+	if (port_fd >= 0)
+		ports__adopt(a, port_fd);
 	/* The ports appear once virtio_console has probed them (devtmpfs creates the nodes). */
-	for (;;) {
+	for (; port_fd < 0;) {
 		for (int i = 0; i < a->nports; i++)
 			close(a->ports[i].fd);
 		a->nports = 0;
@@ -437,19 +457,21 @@ static void agent__run(struct agent *a)
 int main(int argc, char **argv)
 {
 	static struct agent a;
-	int want_ports = 1;
+	int want_ports = 1, port_fd = -1;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--idle") == 0)
 			a.idle_sec = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--ports") == 0)
 			want_ports = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--port-fd") == 0)
+			port_fd = atoi(argv[i + 1]);
 	}
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("ringbuf-agent %s protocol %d\n", AGENT_VERSION, AGENT_PROTOCOL);
 		return 0;
 	}
-	if (agent__setup(&a, want_ports) < 0) {
+	if (agent__setup(&a, want_ports, port_fd) < 0) {
 		if (getpid() == 1)
 			agent__poweroff("cannot start");
 		return 1;

@@ -76,6 +76,11 @@ export class AgentLink implements RemoteShell {
       s.once('connect', () => resolve(s));
       s.once('error', reject);
     });
+    return AgentLink.over(socket, opts);
+  }
+
+  /** A link over a connected stream (a port's socket; in tests, a socket pair to an agent on this host). */
+  static async over(socket: net.Socket, opts: AgentLinkOptions): Promise<AgentLink> {
     const link = new AgentLink(socket, opts);
     if (opts.onClosed) socket.once('close', opts.onClosed);
     await link.handshake(opts.helloTimeoutMs ?? 10_000, opts.signal);
