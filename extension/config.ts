@@ -26,6 +26,10 @@ export interface StudioConfig {
   panelMaxBytes: number;
   compileOn: 'local' | 'target';
   maxEntriesOverrides: Record<string, number>;
+  /** VM targets (qemu:…) power off after this long unused; 0 = never. */
+  vmIdleMinutes: number;
+  /** Memory of the VM targets this window boots (128–512 MiB). */
+  vmMemoryMB: number;
 }
 
 export const configSection = 'ringbufStudio';
@@ -60,5 +64,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): StudioConfig {
     panelMaxBytes: Math.max(16, c.get<number>('panel.maxMemoryMB') ?? DEFAULT_MAX_BYTES / 1048576) * 1048576,
     compileOn: c.get<string>('compileOn') === 'target' ? 'target' : 'local',
     maxEntriesOverrides: overrides,
+    vmIdleMinutes: Math.max(0, c.get<number>('vm.idleMinutes') ?? 10),
+    vmMemoryMB: Math.min(512, Math.max(128, c.get<number>('vm.memoryMB') ?? 512)),
   };
 }

@@ -4,7 +4,7 @@ import { isQemuSpec } from './catalogue';
 import { QemuTarget, type QemuConnectOptions } from './target';
 
 export { CATALOGUE, QEMU_PREFIX, catalogueKernel, isQemuSpec, type CatalogueKernel } from './catalogue';
-export { DEFAULT_IDLE_SEC, DEFAULT_MEMORY_MB, ensureGuest, guestConsole, guestStatus, stopGuest, type GuestOptions, type GuestState, type GuestStatus } from './machine';
+export { DEFAULT_IDLE_SEC, DEFAULT_MEMORY_MB, ensureGuest, guestConsole, guestStatus, setGuestDefaults, stopGuest, type GuestOptions, type GuestState, type GuestStatus } from './machine';
 export { ensureKernel } from './kernel';
 export { ensureUserland } from './userland';
 export { QemuTarget, type QemuConnectOptions } from './target';

@@ -39,6 +39,17 @@ export interface GuestOptions {
   log?: Log;
 }
 
+let processDefaults: Pick<GuestOptions, 'idleSec' | 'memoryMb'> = {};
+
+/**
+ * What guests this process boots get when a caller names no memory or idle time: the
+ * extension sets them from its settings (ringbufStudio.vm.*), so a run that boots a guest
+ * on the way needs no extra options.
+ */
+export function setGuestDefaults(defaults: Pick<GuestOptions, 'idleSec' | 'memoryMb'>): void {
+  processDefaults = { ...defaults };
+}
+
 /** guests/<name>/guest.json */
 export interface GuestRecord {
   name: string;
@@ -223,7 +234,7 @@ function defaultIdleSec(): number {
 }
 
 async function bootGuest(k: CatalogueKernel, opts: GuestOptions): Promise<GuestRecord> {
-  const memoryMb = opts.memoryMb ?? DEFAULT_MEMORY_MB;
+  const memoryMb = opts.memoryMb ?? processDefaults.memoryMb ?? DEFAULT_MEMORY_MB;
   if (memoryMb > MAX_MEMORY_MB || memoryMb < 128) {
     throw new StudioError(`VM memory of ${memoryMb} MiB is out of range`, { code: 'EUSAGE', hint: `use 128 to ${MAX_MEMORY_MB} MiB` });
   }
@@ -238,7 +249,7 @@ async function bootGuest(k: CatalogueKernel, opts: GuestOptions): Promise<GuestR
   for (const old of [f.pid, f.console, f.record, ...Array.from({ length: GUEST_PORTS }, (_, i) => f.port(i))]) fs.rmSync(old, { force: true });
   writeInitramfs(f.initrd, { kernel, userland, helper, agent, hostname: k.name });
   const accel = accelFor(k);
-  const idleSec = opts.idleSec ?? defaultIdleSec();
+  const idleSec = opts.idleSec ?? processDefaults.idleSec ?? defaultIdleSec();
   const { binary, args } = qemuCommand(k, kernel, accel, { memoryMb, idleSec, cpus: opts.cpus ?? 1 });
   opts.log?.(`${k.name}: booting ${kernel.package} (${accel === 'kvm' ? 'KVM' : 'TCG, software emulation'}, ${memoryMb} MiB)`);
   const started = Date.now();
