@@ -12,6 +12,11 @@ import { findOnPath } from '../../util/which';
 import { vmPaths } from './paths';
 
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+/** The keyring the indexes must verify against ($RINGBUF_STUDIO_DEBIAN_KEYRING: a mirror signed with its own key, and tests). */
+function keyring(): string {
+  return process.env.RINGBUF_STUDIO_DEBIAN_KEYRING || DEBIAN_KEYRING;
+}
 const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 /** Indexes older than this are fetched again before a new package is resolved. */
 const INDEX_MAX_AGE_MS = 24 * 3600 * 1000;
@@ -98,7 +103,7 @@ function prepareAptDir(src: ArchiveSource): void {
   for (const sub of ['lists/partial', 'archives/partial', 'cache', 'state', 'empty']) fs.mkdirSync(path.join(d, sub), { recursive: true });
   if (!fs.existsSync(path.join(d, 'status'))) fs.writeFileSync(path.join(d, 'status'), '');
   fs.writeFileSync(path.join(d, 'apt.conf'), APT_CONF);
-  fs.writeFileSync(path.join(d, 'sources.list'), `deb [arch=${src.debArch} signed-by=${DEBIAN_KEYRING}] ${debianMirror()} ${src.suite} main\n`);
+  fs.writeFileSync(path.join(d, 'sources.list'), `deb [arch=${src.debArch} signed-by=${keyring()}] ${debianMirror()} ${src.suite} main\n`);
 }
 
 /** What this machine needs to fetch packages; a clear error when something is missing. */
@@ -109,8 +114,8 @@ export function checkArchiveTools(): void {
       hint: 'use a Debian or Ubuntu machine (apt-get, apt-cache and dpkg-deb), or copy ~/.cache/ringbuf-studio/vm/kernels from one',
     });
   }
-  if (!fs.existsSync(DEBIAN_KEYRING)) {
-    throw new StudioError(`the Debian archive keyring (${DEBIAN_KEYRING}) is not installed: downloads could not be verified`, {
+  if (!fs.existsSync(keyring())) {
+    throw new StudioError(`the Debian archive keyring (${keyring()}) is not installed: downloads could not be verified`, {
       code: 'ENOKEYRING',
       hint: 'apt-get install debian-archive-keyring',
     });
@@ -139,10 +144,18 @@ export async function updateIndex(src: ArchiveSource, opts: { refresh?: boolean;
   const fresh = release && Date.now() - fs.statSync(path.join(lists, release)).mtimeMs < INDEX_MAX_AGE_MS;
   if (fresh && !opts.refresh) return;
   opts.log?.(`fetching the Debian ${src.suite} (${src.debArch}) index from ${debianMirror()}`);
-  const out = await apt('apt-get', src, ['update', '-q'], opts.signal ? { signal: opts.signal } : {});
-  if (/not signed|NO_PUBKEY|BADSIG|couldn't be verified/i.test(out)) {
-    throw new StudioError(`the Debian ${src.suite} index did not verify against the archive keyring`, { code: 'EAPTSIG', detail: out });
-  }
+  const unsigned = /not signed|NO_PUBKEY|BADSIG|couldn't be verified|EXPKEYSIG/i;
+  const refuse = (detail: string): StudioError =>
+    new StudioError(`the Debian ${src.suite} index from ${debianMirror()} does not verify against the archive keyring (${keyring()}); nothing was downloaded`, {
+      code: 'EAPTSIG',
+      hint: 'check the mirror (RINGBUF_STUDIO_DEBIAN_MIRROR) and the keyring (apt-get install debian-archive-keyring)',
+      detail,
+    });
+  const out = await apt('apt-get', src, ['update', '-q'], opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
+    const detail = err instanceof StudioError ? (err.detail ?? '') : '';
+    throw unsigned.test(detail) ? refuse(detail) : err;
+  });
+  if (unsigned.test(out)) throw refuse(out);
 }
 
 /** Drops apt's package cache file (~36 MB per suite, rebuilt in a second when next needed). */

@@ -53,15 +53,18 @@ export class QemuTarget implements TargetConnection {
     return target;
   }
 
+  /** sha256 of a file in the guest; undefined when it does not exist. */
   private async sha256In(remote: string): Promise<string | undefined> {
     const r = await this.shell.exec(['sha256sum', remote]);
-    return r.code === 0 ? /^[0-9a-f]{64}/.exec(r.stdout.toString())?.[0] : undefined;
+    const hash = r.code === 0 ? /^[0-9a-f]{64}/.exec(r.stdout.toString())?.[0] : undefined;
+    if (hash || /No such file/.test(r.stderr.toString())) return hash;
+    throw new StudioError(`${this.name}: sha256sum ${remote} failed: ${r.stderr.toString().trim() || `exit ${r.code ?? r.signal}`}`, { code: 'EVMEXEC' });
   }
 
   private async prepare(helperPath: string | undefined): Promise<void> {
     if (!this.info.btfSha256) {
       const btf = await this.sha256In('/sys/kernel/btf/vmlinux');
-      if (!btf) throw new StudioError(`${this.name} (Linux ${this.info.kernel}) has no kernel BTF`, { code: 'ENOBTF' });
+      if (!btf) throw new StudioError(`${this.name} (Linux ${this.info.kernel}) has no kernel BTF (/sys/kernel/btf/vmlinux)`, { code: 'ENOBTF', hint: 'pick a kernel built with CONFIG_DEBUG_INFO_BTF=y' });
       this.info = { ...this.info, btfSha256: btf };
       writeRecord(this.kernel, { ...this.record, btfSha256: btf }); // later connections skip this round trip
     }
