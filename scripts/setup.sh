@@ -12,7 +12,8 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 base_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool openssh-server make gcc pkg-config)
 # golang + cilium/ebpf: the export-go test builds the exported bpf2go package offline.
-test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo golang-go golang-github-cilium-ebpf-dev qemu-system-x86 busybox-static cpio xz-utils)
+# qemu-system-*, zstd, debian-archive-keyring: the built-in VM targets (qemu:debian-*) and their tests.
+test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo golang-go golang-github-cilium-ebpf-dev qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils zstd debian-archive-keyring)
 bench_pkgs=(bpftrace python3-bpfcc)
 
 pkgs=("${base_pkgs[@]}")
@@ -84,6 +85,14 @@ if [[ $profile != base ]] && command -v apt-get >/dev/null && ! compgen -G ".cac
   else
     echo "setup: apt-cache names no linux-image for linux-image-amd64 (run apt-get update); the QEMU tests need it" >&2
   fi
+fi
+
+# The built-in VM targets (qemu:debian-5.10, -6.1, -6.12, -6.12-arm64-16k): fetch and unpack their
+# kernels and guest userland once (only from Debian's archive, verified by its signed indexes),
+# so the tests and benchmarks boot without downloading. Already cached: no network at all.
+if [[ $profile != base ]] && command -v apt-get >/dev/null; then
+  log "VM kernels for qemu: targets"
+  node dist/cli.js vm download --all >/dev/null
 fi
 
 # bcc compiles at run time against kernel headers; this kernel ships none, so the
