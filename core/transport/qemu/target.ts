@@ -104,6 +104,21 @@ export class QemuTarget implements TargetConnection {
     return this.shell.spawn([this.helperPath, ...args], options.signal ? { signal: options.signal } : {});
   }
 
+  /**
+   * Copies a local file (e.g. a static trigger binary a test names) into the guest once, by
+   * content, and returns its path there: /run/ringbuf-studio/files/<sha256 prefix>/<name>.
+   */
+  async stageFile(localPath: string, mode = 0o755): Promise<string> {
+    const sha = sha256(localPath);
+    const dir = `/run/ringbuf-studio/files/${sha.slice(0, 16)}`;
+    const remote = `${dir}/${path.basename(localPath)}`;
+    if ((await this.sha256In(remote)) === sha) return remote;
+    await this.shell.exec(['mkdir', '-p', dir]);
+    await this.shell.putFile(localPath, remote, mode);
+    if ((await this.sha256In(remote)) !== sha) throw new StudioError(`copying ${localPath} into ${this.name} failed verification`, { code: 'EVMPUT' });
+    return remote;
+  }
+
   /** Runs a command in the guest (live-test triggers, `run -- CMD`): busybox and bash are there. */
   spawnCommand(argv: readonly string[], opts: RemoteSpawnOptions = {}): Promise<RemoteProcess> {
     return this.shell.spawn(argv, opts);

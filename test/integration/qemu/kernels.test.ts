@@ -13,7 +13,8 @@ import type { DecodedEvent } from '../../../core/decode/decode';
 import { RunError, startRun } from '../../../core/run/run';
 import { probeTarget } from '../../../core/session/oneShot';
 import { listTemplates } from '../../../core/templates';
-import { CATALOGUE } from '../../../core/transport/qemu/catalogue';
+import { CATALOGUE, catalogueKernel } from '../../../core/transport/qemu/catalogue';
+import { stopGuest } from '../../../core/transport/qemu/machine';
 import { effectiveRingSize } from '../../../core/lint/ringSize';
 import { available } from '../../support/prereq';
 import { connectTestGuest, triggerUntil, type TestGuest } from '../../support/vm';
@@ -102,6 +103,16 @@ describe.skipIf(!available('qemu'))('built-in VM kernels', () => {
         expect(target().record.memoryMb).toBeLessThanOrEqual(512);
       });
 
+      it('a static binary from this machine is staged into the guest by content and runs there as a trigger would', async () => {
+        const local = path.join(work, `my-trigger-${kernel.arch}`);
+        fs.copyFileSync(path.join(root, `helper/build/ringbuf-helper-${kernel.arch}`), local);
+        const remote = await target().stageFile(local);
+        expect(remote).toMatch(new RegExp(`^/run/ringbuf-studio/files/[0-9a-f]{16}/my-trigger-${kernel.arch}$`));
+        expect(await target().stageFile(local)).toBe(remote); // same content: not copied again
+        const r = await target().shell.exec([remote, '--version']);
+        expect(r.stdout.toString()).toMatch(/^ringbuf-helper /);
+      });
+
       for (const t of listTemplates()) {
         const tooOld = t.name === 'dynptr' && kernel.name === 'debian-5.10';
         it(tooOld ? 'template dynptr: refused before load with "needs 5.19"' : `template ${t.name}: events decoded from a trigger in the guest`, async () => {
@@ -170,6 +181,17 @@ describe.skipIf(!available('qemu'))('built-in VM kernels', () => {
           expect(d?.message).toMatch(/Unreleased reference/);
           expect(d?.related?.[0]?.range.line).toBe(lineOf(file, 'ACQUIRED HERE'));
         }, 180_000);
+      }
+
+      if (kernel.name === 'debian-6.12') {
+        // Last in its block: it takes the guest down.
+        it('the VM going away mid-run ends the run with a clear reason (nothing hangs)', async () => {
+          const run = await startRun({ file: path.join(root, 'bpf-templates/execve/execve.bpf.c'), targets: [target()] });
+          await stopGuest(catalogueKernel(spec));
+          const end = await Promise.race([run.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
+          expect(end?.reason).toBe('connection-lost');
+          expect(end?.message).toMatch(/qemu:debian-6\.12.*stopped|port closed/);
+        }, 120_000);
       }
 
       if (kernel.pageSize === 16384) {
