@@ -25,7 +25,7 @@ export async function connectTarget(spec: string, opts: ConnectTargetOptions = {
     await local.prepare();
     return local;
   }
-  if (qemuTransport.handles(spec)) return qemuTransport.connect(spec, { ...opts.qemu, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.local?.helperPath ? { helperPath: opts.local.helperPath } : {}) });
+  if (qemuTransport.handles(spec)) return qemuTransport.connect(spec, opts);
   const { local: _local, qemu: _qemu, ...ssh } = opts;
   return connectSshTarget(spec, ssh);
 }

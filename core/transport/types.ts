@@ -50,6 +50,11 @@ export interface TargetConnection {
   readonly info?: TargetInfo | undefined;
   /** Starts the helper with root privileges (directly, or through sudo) with the given argv. */
   spawnHelper(args: readonly string[], options?: SpawnHelperOptions): Promise<HelperProcess>;
+  /**
+   * The target kernel's BTF as a C header, when the transport makes it better than the
+   * helper's `vmlinux-h` on the target (a VM under emulation: from its BTF, on this machine).
+   */
+  vmlinuxHeaderText?(options?: { signal?: AbortSignal }): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -9,8 +9,20 @@ export { ensureKernel } from './kernel';
 export { ensureUserland } from './userland';
 export { QemuTarget, type QemuConnectOptions } from './target';
 
-export const qemuTransport: TransportFactory<QemuConnectOptions> = {
+/** The parts of the registry's connect options this transport reads. */
+export interface QemuTransportOptions {
+  qemu?: QemuConnectOptions;
+  /** The helper override (--helper, ringbufStudio.helperPath), as for every target. */
+  helperPath?: string;
+  local?: { helperPath?: string };
+  signal?: AbortSignal;
+}
+
+export const qemuTransport: TransportFactory<QemuTransportOptions> = {
   id: 'qemu',
   handles: isQemuSpec,
-  connect: (spec, opts) => QemuTarget.connect(spec, opts),
+  connect: (spec, opts) => {
+    const helperPath = opts.helperPath ?? opts.local?.helperPath;
+    return QemuTarget.connect(spec, { ...opts.qemu, ...(opts.signal ? { signal: opts.signal } : {}), ...(helperPath ? { helperPath } : {}) });
+  },
 };

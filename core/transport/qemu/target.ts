@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureVmlinuxHeader, generateVmlinuxHeaderText } from '../../compile/vmlinux';
+import { generateVmlinuxHeaderText } from '../../compile/vmlinux';
 import { StudioError } from '../../util/errors';
 import { findHelperBinary } from '../local';
 import type { HelperProcess, RemoteProcess, RemoteSpawnOptions, SpawnHelperOptions, TargetCapabilities, TargetConnection, TargetInfo } from '../types';
@@ -25,6 +25,8 @@ function sha256(file: string): string {
 
 export class QemuTarget implements TargetConnection {
   readonly kind = 'qemu' as const;
+  /** For caches: the catalogue name and the exact kernel package it boots (it moves with Debian). */
+  readonly identity: string;
   readonly capabilities: TargetCapabilities = { sharesHostKernel: false, canUpload: true, canRunCommands: true };
   /** How many times this connection uploaded the helper (0 when the guest's own copy was current). */
   uploads = 0;
@@ -38,6 +40,7 @@ export class QemuTarget implements TargetConnection {
     private readonly kernel: CatalogueKernel,
   ) {
     this.info = { arch: record.arch, kernel: record.kernel.release, ...(record.btfSha256 ? { btfSha256: record.btfSha256 } : {}) };
+    this.identity = `qemu:${kernel.name}/${record.kernel.package}_${record.kernel.version}`;
   }
 
   static async connect(spec: string, opts: QemuConnectOptions = {}): Promise<QemuTarget> {
@@ -68,9 +71,6 @@ export class QemuTarget implements TargetConnection {
       this.info = { ...this.info, btfSha256: btf };
       writeRecord(this.kernel, { ...this.record, btfSha256: btf }); // later connections skip this round trip
     }
-    // vmlinux.h from the guest's BTF, made on this machine: btf_dump under TCG takes ~20 s.
-    // Same cache and key as every target's header, so the run finds it there.
-    await ensureVmlinuxHeader({ kernelRelease: this.info.kernel, btfHash: this.info.btfSha256 ?? '', generate: () => this.headerFromGuestBtf() });
     const local = findHelperBinary(this.record.arch, helperPath ? { helperPath } : {});
     const want = sha256(local);
     if (want === this.record.helperSha256) return;
@@ -88,8 +88,9 @@ export class QemuTarget implements TargetConnection {
     this.uploads++;
   }
 
-  private async headerFromGuestBtf(): Promise<string> {
-    const btf = await this.shell.exec(['cat', '/sys/kernel/btf/vmlinux'], { timeoutMs: 60_000 });
+  /** vmlinux.h from the guest's BTF, made on this machine: the helper's btf_dump under TCG takes ~20 s. */
+  async vmlinuxHeaderText(opts: { signal?: AbortSignal } = {}): Promise<string> {
+    const btf = await this.shell.exec(['cat', '/sys/kernel/btf/vmlinux'], { timeoutMs: 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (btf.code !== 0 || !btf.stdout.length) throw new StudioError(`cannot read the kernel BTF of ${this.name}: ${btf.stderr.toString().trim()}`, { code: 'ENOBTF' });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-vm-btf-'));
     try {
