@@ -66,7 +66,7 @@ export class KernelsGroup implements vscode.Disposable {
   /** Guests this window boots get the settings' memory and idle power-off. */
   private applySettings(): void {
     const cfg = readConfig();
-    setGuestDefaults({ idleSec: Math.round(cfg.vmIdleMinutes * 60), memoryMb: cfg.vmMemoryMB });
+    setGuestDefaults({ idleSec: Math.round(cfg.vmIdleMinutes * 60), memoryMb: cfg.vmMemoryMB, log: (m) => this.log.info(m) });
   }
 
   entries(): KernelEntry[] {

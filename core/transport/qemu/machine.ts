@@ -39,14 +39,14 @@ export interface GuestOptions {
   log?: Log;
 }
 
-let processDefaults: Pick<GuestOptions, 'idleSec' | 'memoryMb'> = {};
+let processDefaults: Pick<GuestOptions, 'idleSec' | 'memoryMb' | 'log'> = {};
 
 /**
- * What guests this process boots get when a caller names no memory or idle time: the
- * extension sets them from its settings (ringbufStudio.vm.*), so a run that boots a guest
- * on the way needs no extra options.
+ * What guests this process boots get when a caller names no memory, idle time or log: the
+ * extension sets them from its settings (ringbufStudio.vm.*) and its Output channel, so a run
+ * that downloads or boots a guest on the way needs no extra options.
  */
-export function setGuestDefaults(defaults: Pick<GuestOptions, 'idleSec' | 'memoryMb'>): void {
+export function setGuestDefaults(defaults: Pick<GuestOptions, 'idleSec' | 'memoryMb' | 'log'>): void {
   processDefaults = { ...defaults };
 }
 
@@ -140,7 +140,8 @@ export async function guestStatus(k: CatalogueKernel): Promise<GuestStatus> {
 }
 
 /** The running guest's record, booting it first when it is not running. */
-export async function ensureGuest(k: CatalogueKernel, opts: GuestOptions = {}): Promise<GuestRecord> {
+export async function ensureGuest(k: CatalogueKernel, options: GuestOptions = {}): Promise<GuestRecord> {
+  const opts: GuestOptions = { ...processDefaults, ...options };
   const running = readRecord(k);
   if (running?.ready && qemuAlive(k, running.pid)) return running;
   const lock = await acquireLock(vmRoot(), `boot-${k.name}`, {
@@ -242,7 +243,7 @@ function defaultIdleSec(): number {
 }
 
 async function bootGuest(k: CatalogueKernel, opts: GuestOptions): Promise<GuestRecord> {
-  const memoryMb = opts.memoryMb ?? processDefaults.memoryMb ?? DEFAULT_MEMORY_MB;
+  const memoryMb = opts.memoryMb ?? DEFAULT_MEMORY_MB;
   if (memoryMb > MAX_MEMORY_MB || memoryMb < 128) {
     throw new StudioError(`VM memory of ${memoryMb} MiB is out of range`, { code: 'EUSAGE', hint: `use 128 to ${MAX_MEMORY_MB} MiB` });
   }
@@ -257,7 +258,7 @@ async function bootGuest(k: CatalogueKernel, opts: GuestOptions): Promise<GuestR
   for (const old of [f.pid, f.console, f.record, ...Array.from({ length: GUEST_PORTS }, (_, i) => f.port(i))]) fs.rmSync(old, { force: true });
   writeInitramfs(f.initrd, { kernel, userland, helper, agent, hostname: k.name });
   const accel = accelFor(k);
-  const idleSec = opts.idleSec ?? processDefaults.idleSec ?? defaultIdleSec();
+  const idleSec = opts.idleSec ?? defaultIdleSec();
   const { binary, args } = qemuCommand(k, kernel, accel, { memoryMb, idleSec, cpus: opts.cpus ?? 1 });
   opts.log?.(`${k.name}: booting ${kernel.package} (${accel === 'kvm' ? 'KVM' : 'TCG, software emulation'}, ${memoryMb} MiB)`);
   const started = Date.now();
