@@ -102,7 +102,13 @@ function readRecord(k: CatalogueKernel): GuestRecord | undefined {
   }
 }
 
-export function writeRecord(k: CatalogueKernel, r: GuestRecord): void {
+/** Adds facts to the running guest's record — only if it is still the same boot (same QEMU pid). */
+export function updateRecord(k: CatalogueKernel, pid: number, patch: Partial<GuestRecord>): void {
+  const now = readRecord(k);
+  if (now?.pid === pid) writeRecord(k, { ...now, ...patch });
+}
+
+function writeRecord(k: CatalogueKernel, r: GuestRecord): void {
   const f = files(k).record;
   fs.writeFileSync(`${f}.${process.pid}.tmp`, JSON.stringify(r, null, 2));
   fs.renameSync(`${f}.${process.pid}.tmp`, f);
@@ -111,7 +117,8 @@ export function writeRecord(k: CatalogueKernel, r: GuestRecord): void {
 /** The QEMU process of this guest is alive (the pid is checked against its command line, never trusted alone). */
 function qemuAlive(k: CatalogueKernel, pid: number): boolean {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(files(k).dir);
+    // With the slash: guests/debian-6.12/ must not match guests/debian-6.12-arm64-16k/.
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${files(k).dir}/`);
   } catch {
     return false; // no such process
   }
@@ -151,10 +158,8 @@ export async function ensureGuest(k: CatalogueKernel, options: GuestOptions = {}
   });
   try {
     const now = readRecord(k);
-    if (now && qemuAlive(k, now.pid)) {
-      if (now.ready) return now;
-      await stopGuest(k); // left half-booted by a process that died: start over
-    }
+    if (now?.ready && qemuAlive(k, now.pid)) return now;
+    await stopGuest(k); // a guest left half-booted by a process that died, or a QEMU whose record is gone
     return await bootGuest(k, opts);
   } finally {
     await lock.release();
@@ -306,9 +311,9 @@ function daemonize(binary: string, args: string[]): Promise<void> {
   });
 }
 
-/** Waits for the agent's HELLO on port 0, failing early (with the console) if QEMU dies. */
+/** Waits for the agent's HELLO on a free port, failing early (with the console) if QEMU dies. */
 async function helloWhileAlive(k: CatalogueKernel, pid: number, timeoutMs: number, signal?: AbortSignal): Promise<AgentLink> {
-  const port = await tryLock(vmRoot(), `port-${k.name}-0`);
+  const port = await claimPort(k, GUEST_PORTS, 5000);
   const watch = new AbortController();
   const died = new Promise<never>((_, reject) => {
     const timer = setInterval(() => {
@@ -321,31 +326,32 @@ async function helloWhileAlive(k: CatalogueKernel, pid: number, timeoutMs: numbe
   died.catch(() => undefined);
   try {
     return await Promise.race([
-      AgentLink.open(files(k).port(0), { name: QEMU_PREFIX + k.name, helloTimeoutMs: timeoutMs, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
+      AgentLink.open(files(k).port(port.index), { name: QEMU_PREFIX + k.name, helloTimeoutMs: timeoutMs, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
         throw new StudioError(`${QEMU_PREFIX}${k.name} did not come up: ${messageOf(err)}`, { code: 'EVMBOOT', detail: guestConsole(k), hint: `the guest console is in ${files(k).console}` });
       }),
       died,
     ]);
   } finally {
     watch.abort();
-    await port?.release();
+    await port.lock.release();
   }
+}
+
+/** QEMU processes of this guest, found by its state dir on their command line (also one whose record is gone). */
+function guestQemuPids(k: CatalogueKernel): number[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => qemuAlive(k, pid));
 }
 
 /** Stops the guest (QEMU gets SIGTERM, then SIGKILL). True when it was running. */
 export async function stopGuest(k: CatalogueKernel): Promise<boolean> {
-  const r = readRecord(k);
   const f = files(k);
-  let wasRunning = false;
-  if (r && qemuAlive(k, r.pid)) {
-    wasRunning = true;
-    process.kill(r.pid, 'SIGTERM');
-    const deadline = Date.now() + 5000;
-    while (qemuAlive(k, r.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
-    if (qemuAlive(k, r.pid)) process.kill(r.pid, 'SIGKILL');
-  }
+  const pids = guestQemuPids(k);
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (pids.some((pid) => qemuAlive(k, pid)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+  for (const pid of pids) if (qemuAlive(k, pid)) process.kill(pid, 'SIGKILL');
   for (const old of [f.pid, f.record, ...Array.from({ length: GUEST_PORTS }, (_, i) => f.port(i))]) fs.rmSync(old, { force: true });
-  return wasRunning;
+  return pids.length > 0;
 }
 
 export interface GuestLink {
@@ -353,23 +359,25 @@ export interface GuestLink {
   record: GuestRecord;
 }
 
-/** Boots the guest if needed, claims a free port and opens the agent link on it. */
-export async function openGuestLink(k: CatalogueKernel, opts: GuestOptions = {}): Promise<GuestLink> {
-  const record = await ensureGuest(k, opts);
-  const deadline = Date.now() + 30_000;
-  let port: { lock: HeldLock; index: number } | undefined;
-  while (!port) {
-    for (let i = 0; i < record.ports && !port; i++) {
+/** A free port of the guest: its lock and index (each host process talks over a port of its own). */
+async function claimPort(k: CatalogueKernel, ports: number, waitMs: number): Promise<{ lock: HeldLock; index: number }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    for (let i = 0; i < ports; i++) {
       const lock = await tryLock(vmRoot(), `port-${k.name}-${i}`);
-      if (lock) port = { lock, index: i };
+      if (lock) return { lock, index: i };
     }
-    if (port) break;
     if (Date.now() > deadline) {
-      throw new StudioError(`all ${record.ports} ports of ${QEMU_PREFIX}${k.name} are in use by other Ringbuf Studio processes`, { code: 'EVMBUSY', hint: 'close some of them (each CLI run or open editor connection holds one)' });
+      throw new StudioError(`all ${ports} ports of ${QEMU_PREFIX}${k.name} are in use by other Ringbuf Studio processes`, { code: 'EVMBUSY', hint: 'close some of them (each CLI run or open editor connection holds one)' });
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const held = port;
+}
+
+/** Boots the guest if needed, claims a free port and opens the agent link on it. */
+export async function openGuestLink(k: CatalogueKernel, opts: GuestOptions = {}): Promise<GuestLink> {
+  const record = await ensureGuest(k, opts);
+  const held = await claimPort(k, record.ports, 30_000);
   try {
     const link = await AgentLink.open(files(k).port(held.index), {
       name: QEMU_PREFIX + k.name,

@@ -12,7 +12,7 @@ import type { HelperProcess, RemoteProcess, RemoteSpawnOptions, SpawnHelperOptio
 import type { AgentLink } from './agentLink';
 import { catalogueKernel, type CatalogueKernel } from './catalogue';
 import { GUEST_HELPER_PATH } from './initramfs';
-import { openGuestLink, writeRecord, type GuestOptions, type GuestRecord } from './machine';
+import { openGuestLink, updateRecord, type GuestOptions, type GuestRecord } from './machine';
 
 export interface QemuConnectOptions extends GuestOptions {
   /** The local helper binary (ringbufStudio.helperPath / --helper); default: the bundled one for the guest's arch. */
@@ -69,7 +69,7 @@ export class QemuTarget implements TargetConnection {
       const btf = await this.sha256In('/sys/kernel/btf/vmlinux');
       if (!btf) throw new StudioError(`${this.name} (Linux ${this.info.kernel}) has no kernel BTF (/sys/kernel/btf/vmlinux)`, { code: 'ENOBTF', hint: 'pick a kernel built with CONFIG_DEBUG_INFO_BTF=y' });
       this.info = { ...this.info, btfSha256: btf };
-      writeRecord(this.kernel, { ...this.record, btfSha256: btf }); // later connections skip this round trip
+      updateRecord(this.kernel, this.record.pid, { btfSha256: btf }); // later connections skip this round trip
     }
     const local = findHelperBinary(this.record.arch, helperPath ? { helperPath } : {});
     const want = sha256(local);

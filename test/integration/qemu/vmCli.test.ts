@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogueKernel, guestConsole, stopGuest } from '../../../core/transport/qemu/index';
+import { catalogueKernel, guestConsole, guestStatus, stopGuest } from '../../../core/transport/qemu/index';
 import { vmPaths } from '../../../core/transport/qemu/paths';
 import { startChild, type ChildRun } from '../../support/child';
 import { available } from '../../support/prereq';
@@ -32,7 +32,7 @@ function qemuProcesses(): number[] {
   return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
       const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      return cmd.startsWith('qemu-system') && cmd.includes(dir);
+      return cmd.startsWith('qemu-system') && cmd.includes(`${dir}/`);
     } catch {
       return false; // exited while we looked
     }
@@ -109,4 +109,18 @@ describe.skipIf(!available('qemu'))('ringbuf-studio vm and run --target qemu:', 
     const stop = await done(cli(['vm', 'stop', SPEC]));
     expect(stop.out).toMatch(/qemu:debian-6\.12 was not running/);
   }, 120_000);
+
+  it('stopping qemu:debian-6.12 leaves qemu:debian-6.12-arm64-16k running (names sharing a prefix)', async () => {
+    const arm = catalogueKernel('qemu:debian-6.12-arm64-16k');
+    const wasRunning = (await guestStatus(arm)).state === 'running';
+    const start = await done(cli(['vm', 'start', 'debian-6.12-arm64-16k', '--idle', '120s']));
+    expect(start.code, start.err).toBe(0);
+    try {
+      const stop = await done(cli(['vm', 'stop', 'debian-6.12']));
+      expect(stop.code, stop.err).toBe(0);
+      expect((await guestStatus(arm)).state).toBe('running');
+    } finally {
+      if (!wasRunning) await stopGuest(arm);
+    }
+  }, 300_000);
 });
