@@ -88,7 +88,27 @@ describe.skipIf(!available('qemu'))('ringbuf-studio vm and run --target qemu:', 
       run.child.kill('SIGINT');
     }
     expect(await run.exited, run.stderr()).toBe(0);
-    await trigger.target.close();
+  }, 180_000);
+
+  it('a CLI run killed with SIGKILL: its helper in the guest sees EOF and exits (nothing stays attached)', async () => {
+    if (!trigger) throw new Error('needs the connection of the run test');
+    const helpers = async (): Promise<number> => {
+      const r = await trigger!.target.shell.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/comm 2>/dev/null; done']);
+      return r.stdout.toString().split('\n').filter((c) => c.startsWith('ringbuf-helper')).length;
+    };
+    const run = cli(['run', path.join(root, 'test/fixtures/qemu/kprobe_nanosleep.bpf.c'), '--target', SPEC, '--format', 'jsonl', '--duration', '120', '--quiet']);
+    const lines = (): Array<{ pid?: number }> => run.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid?: number });
+    const ev = await triggerUntil(trigger.target, ['sleep', '0.1'], (pids) => lines().find((e) => pids.has(Number(e.pid))), 60_000);
+    expect(ev, run.stderr()).toBeDefined();
+    expect(await helpers()).toBe(1);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    let left = 1;
+    for (const end = Date.now() + 10_000; Date.now() < end && left > 0; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      left = await helpers();
+    }
+    expect(left).toBe(0);
   }, 180_000);
 
   it('an unknown kernel name is refused with the list of known ones', async () => {
@@ -101,6 +121,7 @@ describe.skipIf(!available('qemu'))('ringbuf-studio vm and run --target qemu:', 
   });
 
   it('with nobody connected and nothing running, the guest powers itself off after --idle', async () => {
+    await trigger?.target.close();
     const off = await waitFor(() => qemuProcesses().length === 0, (IDLE + 30) * 1000, undefined, 500);
     expect(off, guestConsole(kernel)).toBe(true);
     expect(guestConsole(kernel)).toMatch(/ringbuf-agent: idle: powering off/);
