@@ -291,13 +291,19 @@ export class AgentLink implements RemoteShell {
     const proc = await this.spawn(argv, opts.signal ? { signal: opts.signal } : {});
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    proc.stdout.on('data', (d: Buffer) => out.push(d));
-    proc.stderr.on('data', (d: Buffer) => err.push(d));
+    // The streams flow on a later tick, while EXIT may already be here (all frames in one
+    // read): the result is complete when the process exited and both streams ended.
+    const ended = (s: NodeJS.ReadableStream, into: Buffer[]): Promise<void> =>
+      new Promise((resolve) => {
+        s.on('data', (d: Buffer) => into.push(d));
+        s.once('end', resolve);
+      });
+    const complete = Promise.all([proc.exited, ended(proc.stdout, out), ended(proc.stderr, err)]).then(([e]) => e);
     if (opts.stdin === undefined) proc.stdin.end();
     else proc.stdin.end(Buffer.from(opts.stdin));
     const timeoutMs = opts.timeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([proc.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)))]);
+    const exit = await Promise.race([complete, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)))]);
     clearTimeout(timer);
     if (!exit) {
       await proc.terminate(0);

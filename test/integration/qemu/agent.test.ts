@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,34 @@ describe('ringbuf-agent over a socket pair (the protocol and process handling, n
     expect(await gone(stubbornPid, 8000)).toBe(true);
     expect(run.agent.exitCode).toBeNull(); // the agent itself carries on
   }, 20_000);
+
+  it('exec returns the whole output when STARTED, the output and EXIT arrive in one read (a fast guest)', async () => {
+    // A proxy that holds the agent's bytes and hands them over in one write every 300 ms.
+    const run = startAgent();
+    started.push(run);
+    const sock = path.join(work, 'coalesce.sock');
+    const server = net.createServer((client) => {
+      let held: Buffer[] = [];
+      run.socket.on('data', (d: Buffer) => held.push(d));
+      const flush = setInterval(() => {
+        if (held.length) client.write(Buffer.concat(held));
+        held = [];
+      }, 300);
+      client.on('data', (d: Buffer) => run.socket.write(d));
+      client.on('close', () => clearInterval(flush));
+    });
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      const link = await AgentLink.open(sock, { name: 'coalesced' });
+      for (let i = 0; i < 3; i++) {
+        const r = await link.exec(['echo', `line ${i}`]);
+        expect(r.stdout.toString()).toBe(`line ${i}\n`);
+      }
+      await link.close();
+    } finally {
+      server.close();
+    }
+  });
 
   it('a malformed frame drops the session; a new HELLO_REQ starts a fresh one', async () => {
     const { run } = await open();
