@@ -21,6 +21,8 @@ export const settingKeys = [
   'panel.maxMemoryMB',
   'compileOn',
   'maxEntriesOverrides',
+  'vm.idleMinutes',
+  'vm.memoryMB',
 ] as const;
 export type SettingKey = (typeof settingKeys)[number];
 
@@ -62,6 +64,10 @@ export interface StudioConfig {
   panelMaxBytes: number;
   compileOn: 'local' | 'target';
   maxEntriesOverrides: Record<string, number>;
+  /** VM targets (qemu:…) power off after this long unused; 0 = never. */
+  vmIdleMinutes: number;
+  /** Memory of the VM targets this window boots (128–512 MiB). */
+  vmMemoryMB: number;
 }
 
 /** Bounds of the panel's store: below them the panel is useless, above them one window can exhaust the editor's memory. */
@@ -147,6 +153,8 @@ export function parseStudioConfig(get: (key: SettingKey) => unknown): ParsedConf
     panelMaxBytes: clamp(get('panel.maxMemoryMB'), panelLimits.minMemoryMB, panelLimits.maxMemoryMB, DEFAULT_MAX_BYTES / 1048576, 'panel.maxMemoryMB', problems) * 1048576,
     compileOn: compileOn === 'target' ? 'target' : 'local',
     maxEntriesOverrides: parseOverrides(get('maxEntriesOverrides'), problems),
+    vmIdleMinutes: clamp(get('vm.idleMinutes'), 0, 24 * 60, 10, 'vm.idleMinutes', problems),
+    vmMemoryMB: clamp(get('vm.memoryMB'), 128, 512, 512, 'vm.memoryMB', problems),
   };
   return { config, problems };
 }

@@ -12,18 +12,22 @@ import type { Log } from './log';
 import { isAbort, withCancellableProgress } from './progress';
 import type { StatusIndicator } from './status';
 import { isTrusted } from './trust';
+import { KernelsGroup } from './kernels';
+import type { GuestState } from '../core/transport/qemu/index';
 
 export const defaultPageSize = 4096;
 
 interface TargetEntry {
   name: string;
   detail: string;
-  origin: 'local' | 'ssh-config' | 'settings';
+  origin: 'local' | 'ssh-config' | 'settings' | 'vm';
+  /** VM kernels: not-downloaded, cached, booting, running. */
+  vmState?: GuestState;
 }
 
 type ProbeState = { kind: 'unknown' } | { kind: 'probing' } | { kind: 'ok'; facts: Hello } | { kind: 'failed'; message: string };
 
-type Node = { kind: 'target'; entry: TargetEntry } | { kind: 'fact'; label: string; description: string; icon: string; tooltip?: string };
+type Node = { kind: 'target'; entry: TargetEntry } | { kind: 'kernels' } | { kind: 'fact'; label: string; description: string; icon: string; tooltip?: string };
 
 export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -38,6 +42,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   private picked = false;
   private readonly view: vscode.TreeView<Node>;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly kernels: KernelsGroup;
 
   constructor(
     private readonly config: Config,
@@ -48,7 +53,9 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     this.selectedName = config.current.defaultTarget;
     this.status.setTarget(this.selectedName);
     this.view = vscode.window.createTreeView('ringbufStudio.targets', { treeDataProvider: this, showCollapseAll: false });
+    this.kernels = new KernelsGroup(config, log, () => this.changed.fire(undefined));
     this.disposables.push(
+      this.kernels,
       this.view,
       this.changed,
       this.selectionChanged,
@@ -144,7 +151,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   /** QuickPick over every known target; returns the chosen name. */
   async pick(placeHolder: string): Promise<string | undefined> {
     this.refresh();
-    const items: (vscode.QuickPickItem & { name: string })[] = this.entries.map((e) => ({
+    const items: (vscode.QuickPickItem & { name: string })[] = this.allEntries().map((e) => ({
       name: e.name,
       label: e.name,
       description: e.detail,
@@ -160,7 +167,7 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
   /** Several targets at once (events merged, each with its host): a multi-select over the known ones. */
   async pickMany(placeHolder: string): Promise<string[] | undefined> {
     this.refresh();
-    const items = this.entries.map((e) => ({ name: e.name, label: e.name, description: e.detail }));
+    const items = this.allEntries().map((e) => ({ name: e.name, label: e.name, description: e.detail }));
     const chosen = await vscode.window.showQuickPick(items, { placeHolder, canPickMany: true, matchOnDescription: true });
     return chosen?.length ? chosen.map((c) => c.name) : undefined;
   }
@@ -173,7 +180,18 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     return typed?.trim() || undefined;
   }
 
+  /** Configured targets, then the built-in VM kernels. */
+  private allEntries(): TargetEntry[] {
+    return [...this.entries, ...this.kernels.entries().map((k) => ({ name: k.name, detail: k.detail, origin: 'vm' as const, vmState: k.state }))];
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'kernels') {
+      const group = new vscode.TreeItem('Kernels', vscode.TreeItemCollapsibleState.Expanded);
+      group.iconPath = new vscode.ThemeIcon('server-environment');
+      group.tooltip = 'Debian kernels in local VMs (QEMU): x86_64 5.10, 6.1, 6.12 and aarch64 6.12 with 16 KiB pages. A run on one starts it.';
+      return group;
+    }
     if (node.kind === 'fact') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
       item.description = node.description;
@@ -186,16 +204,18 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     const item = new vscode.TreeItem(e.name, probe.kind === 'ok' || probe.kind === 'failed' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     // The id carries the probe state so a finished probe re-renders the item expanded (VS Code keeps collapse state per id).
     item.id = `target:${e.name}:${probe.kind}`;
-    item.contextValue = 'target';
+    item.contextValue = e.origin === 'vm' ? `target.vm.${e.vmState ?? 'cached'}` : 'target';
     item.description = (e.name === this.selectedName ? '● ' : '') + e.detail;
-    item.iconPath = new vscode.ThemeIcon(probe.kind === 'probing' ? 'sync~spin' : probe.kind === 'failed' ? 'error' : e.origin === 'local' ? 'vm' : 'remote');
+    const idle = e.origin === 'vm' ? KernelsGroup.icon(e.vmState ?? 'cached') : e.origin === 'local' ? 'vm' : 'remote';
+    item.iconPath = new vscode.ThemeIcon(probe.kind === 'probing' ? 'sync~spin' : probe.kind === 'failed' ? 'error' : idle);
     item.tooltip = `${e.name} (${e.detail})${e.name === this.selectedName ? ' — selected' : ''}\nClick to select and probe.`;
     item.command = { command: 'ringbufStudio.selectTarget', title: 'Select Target', arguments: [e.name] };
     return item;
   }
 
   getChildren(node?: Node): Node[] {
-    if (!node) return this.entries.map((entry) => ({ kind: 'target', entry }));
+    if (!node) return [...this.entries.map((entry): Node => ({ kind: 'target', entry })), { kind: 'kernels' }];
+    if (node.kind === 'kernels') return this.allEntries().filter((e) => e.origin === 'vm').map((entry) => ({ kind: 'target', entry }));
     if (node.kind !== 'target') return [];
     const probe = this.probes.get(node.entry.name) ?? { kind: 'unknown' };
     switch (probe.kind) {

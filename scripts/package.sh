@@ -46,6 +46,7 @@ fi
 [[ -f dist/extension.js ]] || { echo "package: dist/extension.js missing: run node scripts/build.mjs" >&2; exit 1; }
 shopt -s nullglob
 helpers=(dist/helper/ringbuf-helper-*)
+agents=(dist/helper/ringbuf-agent-*) # the VM targets' guest agent, built next to the helpers
 shopt -u nullglob
 if ((${#helpers[@]} == 0)); then
   echo "package: no helper binary in dist/helper/ (make -C helper); refusing to build a package that cannot run programs" >&2
@@ -57,7 +58,7 @@ for arch in "${arches[@]}"; do
     exit 1
   }
 done
-chmod 0755 "${helpers[@]}"
+chmod 0755 "${helpers[@]}" "${agents[@]}"
 
 # The pinned @vscode/vsce from devDependencies (npm ci brings it; nothing is fetched at package time).
 vsce=node_modules/.bin/vsce

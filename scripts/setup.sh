@@ -14,7 +14,8 @@ base_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool openssh-server ma
 # golang + cilium/ebpf: the export-go test builds the exported bpf2go package offline.
 # strace: the hostile-target tier checks every file the CLI opens.
 # libxml2-utils: xmllint validates `ringbuf-studio test --reporter junit` against the JUnit schema.
-test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo strace golang-go golang-github-cilium-ebpf-dev qemu-system-x86 busybox-static cpio xz-utils libxml2-utils)
+# qemu-system-*, zstd, debian-archive-keyring: the built-in VM targets (qemu:debian-*) and their tests.
+test_pkgs=(chromium libkrb5-dev libsecret-1-dev ripgrep iproute2 sudo strace golang-go golang-github-cilium-ebpf-dev qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils zstd debian-archive-keyring libxml2-utils)
 bench_pkgs=(bpftrace python3-bpfcc)
 
 pkgs=("${base_pkgs[@]}")
@@ -86,6 +87,14 @@ if [[ $profile != base ]] && command -v apt-get >/dev/null && ! compgen -G ".cac
   else
     echo "setup: apt-cache names no linux-image for linux-image-amd64 (run apt-get update); the QEMU tests need it" >&2
   fi
+fi
+
+# The built-in VM targets (qemu:debian-5.10, -6.1, -6.12, -6.12-arm64-16k): fetch and unpack their
+# kernels and guest userland once (only from Debian's archive, verified by its signed indexes),
+# so the tests and benchmarks boot without downloading. Already cached: no network at all.
+if [[ $profile != base ]] && command -v apt-get >/dev/null; then
+  log "VM kernels for qemu: targets"
+  node dist/cli.js vm download --all >/dev/null
 fi
 
 # bcc compiles at run time against kernel headers; this kernel ships none, so the

@@ -8,6 +8,7 @@ import { probeCommand } from './probe';
 import { vmlinuxCommand } from './vmlinux';
 import { exportGoCommand } from './exportGo';
 import { verifyCommand } from './verify';
+import { vmCommand } from './vm';
 
 // Add new subcommands here (one import + one entry).
-export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand, exportGoCommand, verifyCommand];
+export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand, exportGoCommand, verifyCommand, vmCommand];

@@ -15,7 +15,8 @@ Asks the helper on each target what its kernel supports: release, arch, page
 size, kernel BTF, BPF ring buffers, program types and attach types.
 
 options:
-  --target T             local (default), an ~/.ssh/config alias, or user@host[:port]; repeatable
+  --target T             local (default), an ~/.ssh/config alias, user@host[:port], or a VM
+                         kernel such as qemu:debian-5.10 (ringbuf-studio vm list); repeatable
   --format json|text     json: one object (an array for several targets)
   --accept-new-host-key  trust an SSH host key seen for the first time
   --helper PATH          the local ringbuf-helper binary to use`;

@@ -25,7 +25,8 @@ Builds (for a .bpf.c), loads and attaches the program on each target and prints
 the events its ring buffers deliver, decoded with field names from BTF.
 
 options:
-  --target T             local (default), an ~/.ssh/config alias, or user@host[:port]; repeat for several
+  --target T             local (default), an ~/.ssh/config alias, user@host[:port], or a VM
+                         kernel such as qemu:debian-5.10 (ringbuf-studio vm list); repeat for several
   --max-entries MAP=N    override a map's max_entries at load (rings: power of two × page size); repeatable
   --count N              stop after N events
   --duration S           stop after S seconds
@@ -142,6 +143,7 @@ export function cliConnectOptions(args: TargetArgs, io: CliIo): ConnectTargetOpt
   return {
     signal: io.signal,
     ...(args.helperPath ? { helperPath: args.helperPath } : {}),
+    qemu: { log: (msg) => io.stderr(`ringbuf-studio: ${msg}\n`) }, // downloads and boots take seconds: say so
     confirmHostKey: (info) => {
       if (args.acceptNewHostKey) {
         io.stderr(`ringbuf-studio: trusting new ${info.keyType} host key for ${info.host}:${info.port} (${info.fingerprint}); saved to known_hosts\n`);

@@ -16,7 +16,7 @@ Writes vmlinux.h for the target's kernel (from its BTF, by the helper) — what
 'bpftool btf dump file /sys/kernel/btf/vmlinux format c' prints.
 
 options:
-  --target T             local (default), an ~/.ssh/config alias, or user@host[:port]
+  --target T             local (default), an ~/.ssh/config alias, user@host[:port], or qemu:<kernel>
   -o, --output FILE      where to write it (default: stdout)
   --accept-new-host-key  trust an SSH host key seen for the first time
   --helper PATH          the local ringbuf-helper binary to use`;

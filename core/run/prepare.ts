@@ -30,6 +30,14 @@ export function isObjectFile(file: string): boolean {
   return /\.o$/.test(file);
 }
 
+/** Source-layer findings that the target's kernel lacks a feature the program uses (RB012). */
+async function kernelFeatureErrors(file: string, kernelRelease: string): Promise<Diagnostic[]> {
+  // Unreadable now: clang's own errors stand alone.
+  const text = await fs.promises.readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return [];
+  return lintFile({ file, text }, { kernelRelease }).filter((d) => d.code === 'RB012' && d.severity === 'error');
+}
+
 export interface Built {
   bytes: Uint8Array;
   path: string | undefined;
@@ -58,6 +66,16 @@ async function build(ctx: RunContext, conn: TargetConnection, facts: { arch: str
   const warnings = built.diagnostics.filter((d) => d.severity !== 'error');
   if (warnings.length) ctx.listeners.diagnostics.emit(warnings);
   if (!built.ok || !built.object) {
+    // Built against an older kernel's vmlinux.h, a newer feature fails to compile (no
+    // struct bpf_dynptr on 5.10): the kernel-version rule says why better than clang.
+    const tooNew = await kernelFeatureErrors(file, facts.kernel);
+    if (tooNew.length) {
+      throw new RunError(tooNew[0]?.message ?? 'needs a newer kernel', 'lint', [...tooNew, ...built.diagnostics], {
+        code: 'EKERNELFEATURE',
+        hint: 'run it on a newer kernel, or use the alternative the message names',
+        target: conn.name,
+      });
+    }
     const errors = built.diagnostics.filter((d) => d.severity === 'error');
     throw new RunError(
       errors.length ? `${path.basename(file)} does not compile (${errors.length} error${errors.length > 1 ? 's' : ''})` : `building ${path.basename(file)} failed`,

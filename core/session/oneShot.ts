@@ -59,7 +59,9 @@ export async function probeTarget(target: TargetConnection, opts: { signal?: Abo
 
 /** `ringbuf-helper vmlinux-h`: the target kernel's BTF as a C header. */
 export async function fetchVmlinuxHeader(target: TargetConnection, opts: { signal?: AbortSignal } = {}): Promise<string> {
-  const r = await runHelperOnce(target, ['vmlinux-h'], { ...opts, timeoutMs: 120_000 });
+  const r = target.vmlinuxHeaderText
+    ? { stdout: Buffer.from(await target.vmlinuxHeaderText(opts)), stderr: '' }
+    : await runHelperOnce(target, ['vmlinux-h'], { ...opts, timeoutMs: 120_000 });
   const text = r.stdout.toString('utf8');
   if (!/struct\s+task_struct\s*\{/.test(text)) {
     throw new StudioError(`${target.name}: the helper's vmlinux.h does not look like a kernel header`, {

@@ -5,6 +5,7 @@
 import { LOCAL_TARGET, LocalTarget, type LocalTargetOptions } from './local';
 import type { TargetConnection, TransportFactory } from './types';
 import { sshTransport, type SshConnectOptions } from './ssh/index';
+import { qemuTransport, type QemuConnectOptions } from './qemu/index';
 
 export { LOCAL_TARGET } from './local';
 
@@ -12,6 +13,8 @@ export { LOCAL_TARGET } from './local';
 export interface ConnectTargetOptions extends SshConnectOptions {
   /** Options for the local target (privilege, name); `helperPath` here is the same override as the top-level one. */
   local?: LocalTargetOptions;
+  /** Options for qemu:<name> VM targets (memory, idle power-off). */
+  qemu?: QemuConnectOptions;
 }
 
 /** `local`: this machine. */
@@ -37,6 +40,7 @@ export function registerTransport(transport: TransportFactory<ConnectTargetOptio
 }
 
 registerTransport(localTransport);
+registerTransport(qemuTransport);
 
 /** The transport that handles a spec. */
 export function transportFor(spec: string): TransportFactory<ConnectTargetOptions> {

@@ -69,6 +69,11 @@ export interface TargetConnection {
    * Ending the process (terminate) also ends what it left in its process group.
    */
   spawnCommand?(argv: readonly string[], options?: RemoteSpawnOptions): Promise<RemoteProcess>;
+  /**
+   * The target kernel's BTF as a C header, when the transport makes it better than the
+   * helper's `vmlinux-h` on the target (a VM under emulation: from its BTF, on this machine).
+   */
+  vmlinuxHeaderText?(options?: { signal?: AbortSignal }): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { missingQemuTool } from './qemu';
+import { missingVmTool } from './vm';
 
 export type Prerequisite = 'bpf' | 'sshd' | 'browser' | 'qemu';
 
@@ -30,8 +31,9 @@ export function checkPrerequisite(p: Prerequisite): string | null {
       if (!fs.existsSync('/usr/bin/chromium')) return '/usr/bin/chromium not installed (apt-get install chromium)';
       return null;
     case 'qemu':
-      // A Debian kernel booted in QEMU (TCG) as an SSH target: test/support/qemu.ts.
-      return missingQemuTool();
+      // Debian kernels in QEMU: the product's VM targets (test/support/vm.ts) and the
+      // SSH-into-a-guest tier (test/support/qemu.ts).
+      return missingVmTool() ?? missingQemuTool();
   }
 }
 

@@ -1,8 +1,9 @@
-// A second kernel: Debian's 6.1 booted in QEMU (TCG) and reached as an SSH target
-// through a forwarded port, so the whole remote path runs against a kernel other
-// than the host's: probe, helper upload with hash verification, build against the
-// guest's vmlinux.h, load, stream. The guest also has kprobes and fentry, which this
-// host refuses: those attach types are proven here. One boot serves every test.
+// The SSH path against a kernel other than the host's: Debian's 6.1 booted in QEMU (TCG)
+// with sshd in its initramfs, reached as an SSH target through a forwarded port — probe,
+// helper upload with hash verification, build against the guest's vmlinux.h (fetched
+// through the helper over SSH), load, stream, and the CLI with ~/.ssh/config. The kernel
+// matrix itself (every template, kprobe, fentry, verifier lines on 5.10/6.1/6.12/arm64)
+// runs on the product's VM targets: kernels.test.ts. One boot serves every test here.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileDecoder } from '../../../core/decode/decode';
 import type { DecodedEvent } from '../../../core/decode/decode';
-import { RunError, startRun } from '../../../core/run/run';
+import { startRun } from '../../../core/run/run';
 import type { RunHandle } from '../../../core/run/run';
 import { probeTarget } from '../../../core/session/oneShot';
 import type { RecordBatch } from '../../../core/session/types';
@@ -87,28 +88,6 @@ describe.skipIf(!available('qemu'))('second kernel: Debian 6.1 in QEMU as an SSH
     return pid;
   }
 
-  /** Types a line into an interactive bash on a PTY in the guest (readline reads it), then exits. */
-  function typeIntoBash(line: string): Promise<void> {
-    const client = target?.client;
-    if (!client) throw new Error('not connected');
-    return new Promise<void>((resolve, reject) => {
-      client.exec('bash --norc --noprofile -i', { pty: true }, (err, channel) => {
-        if (err) {
-          reject(err);
-          return;
-        }
-        const timer = setTimeout(() => channel.close(), 10_000);
-        channel.on('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        channel.resume();
-        channel.stderr.resume();
-        channel.write(`${line}\nexit\n`);
-      });
-    });
-  }
-
   /**
    * Runs the command in the guest again and again until an event carries the pid of one
    * of those runs (nothing else in the guest execs or sleeps; generous deadline for TCG).
@@ -157,83 +136,20 @@ describe.skipIf(!available('qemu'))('second kernel: Debian 6.1 in QEMU as an SSH
     expect((await inGuest(`sha256sum ${target.helperPath}`)).split(/\s+/)[0]).toBe(local);
   }, 120_000);
 
-  // Every template, as the local run tests do, on the guest: built against the guest's
-  // vmlinux.h (fetched through the helper), loaded, attached, events decoded.
-  for (const t of listTemplates()) {
-    it(`template ${t.name}: loads, attaches and delivers decoded events on the guest`, async () => {
-      const run = await startRun({ file: path.join(t.dir, t.main), targets: [await connected()] });
-      try {
-        expect(run.loaded.get(guest.alias)?.programs.some((p) => p.attached)).toBe(true);
-        const [map] = [...run.layouts.keys()];
-        expect(map, 'a ring with an event layout').toBeTruthy();
-        const got = events(run, map ?? '');
-        if (/bash/.test(t.trigger)) {
-          const typed = `rbs_typed_${crypto.randomBytes(3).toString('hex')}`;
-          const end = Date.now() + 30_000;
-          const typedLine = (e: DecodedEvent): boolean => typeof e.line === 'string' && e.line.includes(typed);
-          while (Date.now() < end && !got().some(typedLine)) await typeIntoBash(`echo ${typed}`);
-          const ev = got().find(typedLine);
-          expect(ev?.comm).toBe('bash');
-        } else {
-          const ev = await eventFrom(got, '/bin/true');
-          expect(ev?.comm).toBe('true');
-          expect(ev?.host).toBe(guest.alias);
-          if (ev && 'filename' in ev) expect(ev.filename).toBe('/bin/true');
-          if (ev && 'exit_code' in ev) expect(ev.exit_code).toBe(0);
-          if (ev && 'uid' in ev) expect(ev.uid).toBe(0);
-        }
-      } finally {
-        expect((await run.stop()).reason).toBe('stopped');
-      }
-    }, 120_000);
-  }
-
-  it('kprobe/do_nanosleep attaches in the guest and delivers events from `sleep 0.1`', async () => {
-    const run = await startRun({ file: fixture('kprobe_nanosleep.bpf.c'), targets: [await connected()] });
+  it('a template over SSH: built against the guest\'s vmlinux.h, loaded, events decoded', async () => {
+    const t = listTemplates().find((x) => x.name === 'execve');
+    if (!t) throw new Error('execve template missing');
+    const run = await startRun({ file: path.join(t.dir, t.main), targets: [await connected()] });
     try {
-      expect(run.loaded.get(guest.alias)?.programs.find((p) => p.name === 'rbs_kprobe_sleep')?.attached).toBe(true);
-      const got = events(run, 'kprobe_events');
-      const ev = await eventFrom(got, 'sleep 0.1');
-      expect(ev?.comm).toBe('sleep');
+      expect(run.loaded.get(guest.alias)?.programs.some((p) => p.attached)).toBe(true);
+      const got = events(run, [...run.layouts.keys()][0] ?? '');
+      const ev = await eventFrom(got, '/bin/true');
+      expect(ev?.comm).toBe('true');
       expect(ev?.host).toBe(guest.alias);
+      expect(ev?.filename).toBe('/bin/true');
     } finally {
-      await run.stop();
+      expect((await run.stop()).reason).toBe('stopped');
     }
-  }, 120_000);
-
-  it('fentry/do_nanosleep attaches in the guest and reads its typed argument', async () => {
-    const run = await startRun({ file: fixture('fentry_nanosleep.bpf.c'), targets: [await connected()] });
-    try {
-      expect(run.loaded.get(guest.alias)?.programs.find((p) => p.name === 'rbs_fentry_sleep')?.attached).toBe(true);
-      const got = events(run, 'fentry_events');
-      const ev = await eventFrom(got, 'sleep 0.1');
-      expect(ev?.comm).toBe('sleep');
-      expect(BigInt(ev?.expires_ns as bigint | number)).toBeGreaterThan(0n);
-    } finally {
-      await run.stop();
-    }
-  }, 120_000);
-
-  it('a verifier rejection on 6.1 → error diagnostic on the dereferencing line with the 6.1 verifier\'s words', async () => {
-    const file = path.join(root, 'test/fixtures/run/verifier_nonull.bpf.c');
-    const err = await startRun({ file, targets: [await connected()], lint: false }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RunError);
-    const d = (err as RunError).diagnostics[0];
-    const line = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('REJECTED HERE')) + 1;
-    expect(d).toMatchObject({ file, line, severity: 'error', code: 'verifier' });
-    expect(d?.message).toMatch(/invalid mem access/);
-    expect(d?.detail).toMatch(/processed \d+ insns/);
-  }, 120_000);
-
-  it('an unreleased reserve on 6.1 → diagnostic on the leaking line, related info on the reserve', async () => {
-    const file = path.join(root, 'test/fixtures/run/verifier_leak.bpf.c');
-    const err = await startRun({ file, targets: [await connected()], lint: false }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RunError);
-    const d = (err as RunError).diagnostics[0];
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    expect(d?.line).toBe(lines.findIndex((l) => l.includes('LEAKS HERE')) + 1);
-    expect(d?.message).toMatch(/Unreleased reference/);
-    expect(d?.related?.[0]?.range.line).toBe(lines.findIndex((l) => l.includes('ACQUIRED HERE')) + 1);
   }, 120_000);
 
   it('the CLI as a user runs it: `ringbuf-studio run --target <alias>` prints the guest\'s kprobe events as JSON lines', async () => {
