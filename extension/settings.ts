@@ -115,7 +115,9 @@ function parseTargets(v: unknown, problems: string[]): ExtraTarget[] {
     try {
       out.push(validateExtraTarget(entry));
     } catch (err) {
-      problems.push(`ringbufStudio.targets[${i}]: ${err instanceof Error ? err.message : String(err)}; ignored`);
+      // validateExtraTarget names the entry itself ("ringbufStudio.targets entry "vm1": …"); say which one by position.
+      const why = (err instanceof Error ? err.message : String(err)).replace(/^ringbufStudio\.targets entry "\?": /, '');
+      problems.push(`${why.startsWith('ringbufStudio.targets') ? why : `ringbufStudio.targets[${i}]: ${why}`}; ignored`);
     }
   });
   return out;

@@ -58,13 +58,16 @@ describe('parseStudioConfig', () => {
     expect(config.defaultTarget).toBe('local');
   });
 
-  it('drops targets without a name or host and says which', () => {
-    const { config, problems } = parse({ targets: [{ name: 'vm1', host: '10.0.0.5', port: 2222, user: 'ci' }, { host: 'nameless' }, 'evil', null] });
+  it('drops targets that are not valid target specs (no name or host, a host list) and says which', () => {
+    const { config, problems } = parse({
+      targets: [{ name: 'vm1', host: '10.0.0.5', port: 2222, user: 'ci' }, { host: 'nameless' }, 'evil', null, { name: 'evil', host: 'evil.example,github.com,*.corp.example' }],
+    });
     expect(config.targets).toEqual([{ name: 'vm1', host: '10.0.0.5', port: 2222, user: 'ci' }]);
     expect(problems).toEqual([
-      'ringbufStudio.targets[1]: needs a "name" and a "host"; ignored',
-      'ringbufStudio.targets[2]: needs a "name" and a "host"; ignored',
-      'ringbufStudio.targets[3]: needs a "name" and a "host"; ignored',
+      'ringbufStudio.targets[1]: it needs a string name and host; ignored',
+      'ringbufStudio.targets[2]: it is not an object with name and host; ignored',
+      'ringbufStudio.targets[3]: it is not an object with name and host; ignored',
+      expect.stringMatching(/^ringbufStudio\.targets entry "evil": .*evil\.example,github\.com.*; ignored$/),
     ]);
   });
 
