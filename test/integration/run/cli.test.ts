@@ -67,7 +67,7 @@ describe.skipIf(!available('bpf'))('ringbuf-studio CLI on the local kernel', () 
     const code = await r.exited;
     stop();
     expect(code, r.stderr()).toBe(0);
-    expect(r.stderr()).toMatch(/\d+ events delivered \(interrupted\), 0 left in the ring, 0 dropped by the program; detached/);
+    expect(r.stderr()).toMatch(/\d+ events? delivered \(interrupted\), 0 left in the ring, 0 dropped by the program; detached/);
     await waitProgramsGone('rbs_run_seed', 2000);
   });
 

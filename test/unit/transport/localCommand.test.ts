@@ -16,11 +16,24 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Everything the command printed: its exit and the end of its stdout (either may come first). */
 async function output(p: RemoteProcess): Promise<string> {
   let out = '';
   p.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  await p.exited;
+  await Promise.all([p.exited, new Promise((r) => p.stdout.once('end', r))]);
   return out;
+}
+
+/** The first line the command prints (a background child may keep stdout open after it exits). */
+async function firstLine(p: RemoteProcess): Promise<string> {
+  let out = '';
+  return new Promise((resolve) => {
+    p.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+  });
 }
 
 /** Running (a zombie is dead: an orphan waits for PID 1 to reap it, which may be slow in a container). */
@@ -67,7 +80,8 @@ describe('LocalTarget.spawnCommand', () => {
   it('terminate() ends the command and what it left running in its process group', async () => {
     // The shell starts a background sleep, prints its pid, and exits at once.
     const p = await target.spawnCommand(['/bin/sh', '-c', 'sleep 30 & echo $!']);
-    const child = Number((await output(p)).trim());
+    const child = Number(await firstLine(p));
+    expect(child).toBeGreaterThan(1);
     expect(alive(child)).toBe(true);
     await p.terminate(0);
     for (let i = 0; i < 50 && alive(child); i++) await new Promise((r) => setTimeout(r, 20));
