@@ -20,6 +20,7 @@ import { fetchVmlinuxHeader } from '../session/oneShot';
 import type { TargetConnection } from '../transport/types';
 import type { RecordBatch } from '../session/types';
 import { connectTarget, type ConnectTargetOptions } from '../transport/registry';
+import { Emitter } from '../util/emitter';
 import { StudioError, messageOf, wrapError } from '../util/errors';
 import { validateOverrides } from './overrides';
 import { attachDiagnostic, type SourceContext } from '../verifier/diagnostics';
@@ -132,24 +133,6 @@ export interface RunHandle {
   stop(): Promise<RunEnd>;
   /** Resolves when the run ends for any reason (never rejects). */
   readonly done: Promise<RunEnd>;
-}
-
-class Emitter<T extends (...args: never[]) => void> {
-  private readonly fns = new Set<T>();
-  add(fn: T | undefined): () => void {
-    if (!fn) return () => undefined;
-    this.fns.add(fn);
-    return () => this.fns.delete(fn);
-  }
-  emit(...args: Parameters<T>): void {
-    for (const fn of this.fns) {
-      try {
-        fn(...args);
-      } catch {
-        // one listener's failure must not stop the stream
-      }
-    }
-  }
 }
 
 const MIN_KERNEL: [number, number] = [5, 8];
