@@ -502,7 +502,7 @@ function addColumns(st: StructType, prefix: string[], out: Column[]): void {
       addColumns(f.type, prefix, out);
       return;
     }
-    const path = [...prefix, f.name || `_${i}`];
+    const path = [...prefix, memberKey(f, i)];
     if (f.type.kind === 'struct' || f.type.kind === 'union') {
       addColumns(f.type, path, out);
       return;
@@ -525,13 +525,15 @@ function kindOf(t: FieldType): ColumnKind {
 }
 
 function makeColumn(path: string[], type: FieldType): Column {
+  // Own keys only: a member named like an Object.prototype property must not reach the prototype.
+  const first = path[0] ?? '';
   const get =
     path.length === 1
-      ? (e: DecodedObject): DecodedValue | undefined => e[path[0] ?? '']
+      ? (e: DecodedObject): DecodedValue | undefined => (Object.hasOwn(e, first) ? e[first] : undefined)
       : (e: DecodedObject): DecodedValue | undefined => {
           let cur: DecodedValue | undefined = e;
           for (const p of path) {
-            if (cur === undefined || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+            if (cur === undefined || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, p)) return undefined;
             cur = cur[p];
           }
           return cur;
