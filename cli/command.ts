@@ -30,6 +30,8 @@ export interface CliCommand {
   usage: string;
   /** Returns the process exit status. Throws CliUsageError for bad arguments. */
   run(argv: string[], io: CliIo): Promise<number>;
+  /** Only parses (what run would get); throws CliUsageError. For tests and tools. */
+  parse(argv: string[]): ParsedArgs<OptionTable>;
 }
 
 export interface CommandSpec<O extends OptionTable> {
@@ -74,6 +76,7 @@ export function formatUsage<O extends OptionTable>(spec: CommandSpec<O>): string
 /** A command from its declaration: the table parses argv and writes --help. */
 export function defineCommand<O extends OptionTable>(spec: CommandSpec<O>): CliCommand {
   const usage = formatUsage(spec);
+  const parse = (argv: readonly string[]): ParsedArgs<O> => parseArgv(argv, spec.options, spec.positionals ?? NO_POSITIONALS, spec.trailing);
   return {
     name: spec.name,
     summary: spec.summary,
@@ -83,7 +86,8 @@ export function defineCommand<O extends OptionTable>(spec: CommandSpec<O>): CliC
         io.stdout(`${usage}\n`);
         return ExitStatus.ok;
       }
-      return spec.run(parseArgv(argv, spec.options, spec.positionals ?? NO_POSITIONALS, spec.trailing), io);
+      return spec.run(parse(argv), io);
     },
+    parse,
   };
 }

@@ -51,6 +51,8 @@ export interface EventPrinterOptions {
   hostWidth: number;
   /** Called once per ring whose records have no known type. */
   onUntyped(map: string): void;
+  /** A write that failed after print() returned (the deferred flush): the owner ends the run with it. */
+  onFailure(err: unknown): void;
 }
 
 /** Bytes gathered before they are handed to stdout. */
@@ -105,7 +107,11 @@ export class EventPrinter {
       this.flushQueued = true;
       setImmediate(() => {
         this.flushQueued = false;
-        this.flush();
+        try {
+          this.flush();
+        } catch (err) {
+          this.opts.onFailure(err);
+        }
       });
     }
   }
@@ -121,8 +127,13 @@ export class EventPrinter {
     }
   }
 
+  /** Writes what is left; stops watching stdout. */
   dispose(): void {
-    this.flush();
+    try {
+      this.flush();
+    } catch (err) {
+      this.opts.onFailure(err);
+    }
     this.setFlowControl(undefined);
     this.stopDrainWatch();
   }

@@ -76,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
     if (!output.failure) return status;
     // Whatever the command thought, its output did not arrive: say so in one line (unless it did).
     const unreported = output.takeFailure();
-    if (unreported) io.stderr(`ringbuf-studio${argv[0] ? ` ${argv[0]}` : ''}: ${unreported.message}\n`);
+    const name = commands.some((c) => c.name === argv[0]) ? ` ${argv[0]}` : '';
+    if (unreported) io.stderr(`ringbuf-studio${name}: ${unreported.message}\n`);
     return ExitStatus.failure;
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const WORKLOAD_DIR = path.resolve(__dirname, '..', 'bench', 'peers');
+/** This folder: run from source (tests) it is __dirname; bundled into dist/bench.js, dist/../bench/peers. */
+export const WORKLOAD_DIR = fs.existsSync(path.join(__dirname, 'workload.bpf.c')) ? __dirname : path.resolve(__dirname, '..', 'bench', 'peers');
 const workDir = path.join(os.tmpdir(), 'ringbuf-studio-bench');
 const outDir = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 

@@ -91,6 +91,7 @@ async function runWith(args: RunArgs, io: CliIo): Promise<ExitStatus> {
     multiHost: multi,
     hostWidth: Math.max(4, ...args.targets.map((t) => t.length)),
     onUntyped: (map) => io.stderr(untypedHint(map)),
+    onFailure: (err) => stream.failed(err, 'cannot write the events'),
   });
   const stream = new StreamState(printer, stop);
   const logs = new HeldLogs(io, args.verbose);
@@ -143,10 +144,15 @@ class StreamState {
     try {
       this.printer.print(b);
     } catch (err) {
-      // The event path never swallows: this run ends, and says why.
-      this.stop.failure = wrapError(err, `cannot print the events of ring '${b.map}'`);
-      this.stop.controller.abort();
+      this.failed(err, `cannot print the events of ring '${b.map}'`);
     }
+  }
+
+  /** The event path never swallows: the run ends, and says why. */
+  failed(err: unknown, what: string): void {
+    if (this.stop.failure) return;
+    this.stop.failure = wrapError(err, what);
+    this.stop.controller.abort();
   }
 
   stats(target: string, s: Stats, io: CliIo, quiet: boolean, multi: boolean): void {
