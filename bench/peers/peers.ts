@@ -121,7 +121,7 @@ function exitOf(child: ChildProcess): Promise<string> {
   });
 }
 
-interface PeerSpec {
+export interface PeerSpec {
   name: string;
   outFile: string;
   /** argv; the peer must print `ready` (or match readyPattern) once attached. */
@@ -129,6 +129,8 @@ interface PeerSpec {
   readyPattern: RegExp;
   /** bpftrace with -o writes its "Attaching N probes" line into the output file. */
   readyInOutputFile?: boolean;
+  /** The peer prints to its stdout (ringbuf-studio run): stdout goes to outFile. */
+  stdoutToFile?: boolean;
   /** How to end it after the window (bpftrace runs until SIGINT). */
   stopSignal?: NodeJS.Signals;
   parseDropped?: (output: string) => number | null;
@@ -169,7 +171,9 @@ export function peerSpecs(object: string, goBin: string): PeerSpec[] {
 export async function measurePeer(spec: PeerSpec, generator: string, windowS: number): Promise<Omit<PeerResult, 'firstEventMs'>> {
   fs.rmSync(spec.outFile, { force: true });
   const { cmd, args, env } = spec.command(spec.outFile, windowS);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const out = spec.stdoutToFile ? fs.openSync(spec.outFile, 'w') : 'pipe';
+  const child = spawn(cmd, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...env } });
+  if (typeof out === 'number') fs.closeSync(out);
   const ended = exitOf(child);
   if (spec.readyInOutputFile) await waitForFile(spec.outFile, spec.readyPattern, 60_000);
   else await waitForLine(child, spec.readyPattern, 60_000);

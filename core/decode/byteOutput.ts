@@ -102,6 +102,12 @@ function write8Digits(out: ByteOutput, n: number): void {
   }
 }
 
+/** How many characters writeSafeInt prints for v. */
+export function decimalWidth(v: number): number {
+  if (v < 0) return 1 + decimalWidth(-v);
+  return v < 4294967296 ? digitsOf(v) : 8 + digitsOf(Math.floor(v / 1e8));
+}
+
 /** A safe integer (|v| < 2^53) as JSON.stringify prints it. */
 export function writeSafeInt(out: ByteOutput, v: number): void {
   if (v < 0) {

@@ -33,6 +33,8 @@ type ValueWriter = (out: ByteOutput, dv: DataView, b: Uint8Array, o: number, end
 /** A compiled value: how to write it, the most bytes it can take, and how far it reads. */
 interface Plan {
   write: ValueWriter;
+  /** A 1/2/4-byte integer: the DataView getter, so generated code can read and print it inline. */
+  scalar?: 'Int8' | 'Uint8' | 'Int16' | 'Uint16' | 'Int32' | 'Uint32';
   /** Upper bound on its JSON bytes. */
   room: number;
   /** Bytes from its offset that must be in the record for the whole value to decode. */
@@ -42,6 +44,12 @@ interface Plan {
 export interface LineWriterOptions {
   /** Byte order of the records (the target's). Default true. */
   littleEndian?: boolean;
+  /**
+   * Generate one straight-line function per struct (faster: key bytes as stores, integers
+   * inline). Default: on in Node, off elsewhere (a webview's CSP forbids eval); falls back
+   * to closures if eval fails. The output is the same.
+   */
+  codegen?: boolean;
   /**
    * Keys written before the event's own, in order, with their (string) values: `run` with
    * several targets or rings adds `host` and `map`. As with `{ ...prefix, ...event }`, an
@@ -61,13 +69,17 @@ const FALSE = literal('false');
 
 interface Ctx {
   le: boolean;
+  codegen: boolean;
 }
+
+/** Node has `Function`; a webview under a CSP without 'unsafe-eval' does not. */
+const defaultCodegen = typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
 
 /** One JSON line per record of `layout`; null (an unknown type) → `{"size":N,"hex":"…"}`. */
 export function compileJsonLineWriter(layout: EventLayout | null, opts: LineWriterOptions = {}): LineWriter {
   const prefix = opts.prefix ?? [];
   if (!layout) return hexLineWriter(prefix);
-  const ctx: Ctx = { le: opts.littleEndian ?? true };
+  const ctx: Ctx = { le: opts.littleEndian ?? true, codegen: opts.codegen ?? defaultCodegen };
   const bounded = boundedLayout(layout);
   const flexBudget = MAX_DECODED_VALUES - valueCount(bounded.root);
   const members = flatMembers(bounded.root);
@@ -163,27 +175,59 @@ function objectPlan(members: FlatMember[], ctx: Ctx, prefix: ReadonlyArray<reado
   ];
   const ordered = orderEntries(entries);
   const keys = ordered.map((e, i) => literal(`${i ? ',' : ''}${JSON.stringify(e.key)}:`));
-  const plans = ordered.map((e) => e.plan.write);
-  const offsets = ordered.map((e) => e.offset);
-  const n = ordered.length;
   let room = 2;
   let extent = 0;
   ordered.forEach((e, i) => {
     room += (keys[i]?.length ?? 0) + e.plan.room;
     extent = Math.max(extent, e.offset + e.plan.extent);
   });
-  return {
-    write(out, dv, b, o, end) {
-      out.buf[out.pos++] = 123;
-      for (let i = 0; i < n; i++) {
-        writeLiteral(out, keys[i] as Uint8Array);
-        (plans[i] as ValueWriter)(out, dv, b, o + (offsets[i] as number), end);
-      }
-      out.buf[out.pos++] = 125;
-    },
-    room,
-    extent,
+  const write = (ctx.codegen && generatedObjectWriter(ordered, keys, ctx.le)) || loopObjectWriter(ordered, keys);
+  return { write, room, extent };
+}
+
+function loopObjectWriter(ordered: Entry[], keys: Uint8Array[]): ValueWriter {
+  const plans = ordered.map((e) => e.plan.write);
+  const offsets = ordered.map((e) => e.offset);
+  const n = ordered.length;
+  return (out, dv, b, o, end) => {
+    out.buf[out.pos++] = 123;
+    for (let i = 0; i < n; i++) {
+      writeLiteral(out, keys[i] as Uint8Array);
+      (plans[i] as ValueWriter)(out, dv, b, o + (offsets[i] as number), end);
+    }
+    out.buf[out.pos++] = 125;
   };
+}
+
+/**
+ * The same object as one generated function: the key bytes as stores, 1/2/4-byte integers
+ * read and printed inline, other values through their writers W[i] from their own call
+ * sites. The text holds only byte values, integer offsets and getter names; every rule
+ * stays in the closures. The buffer cannot move inside a record (the root reserved its room).
+ */
+function generatedObjectWriter(ordered: Entry[], keys: Uint8Array[], le: boolean): ValueWriter | undefined {
+  if (ordered.length > 512 || !ordered.every((e) => Number.isSafeInteger(e.offset))) return undefined;
+  const lines = ['const buf = out.buf;', 'let p = out.pos;', 'buf[p++] = 123;'];
+  ordered.forEach((e, i) => {
+    const key = keys[i] ?? new Uint8Array();
+    lines.push(key.length <= 48 ? `${Array.from(key, (c, j) => `buf[p + ${j}] = ${c};`).join(' ')} p += ${key.length};` : `out.pos = p; L(out, K[${i}]); p = out.pos;`);
+    const at = `o + ${e.offset}`;
+    const scalar = e.plan.scalar;
+    lines.push(scalar ? `out.pos = p; S(out, dv.get${scalar}(${at}${scalar.endsWith('8') ? '' : `, ${le}`})); p = out.pos;` : `out.pos = p; W[${i}](out, dv, b, ${at}, end); p = out.pos;`);
+  });
+  lines.push('buf[p] = 125;', 'out.pos = p + 1;');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const make = new Function('W', 'K', 'S', 'L', `'use strict'; return function (out, dv, b, o, end) {\n${lines.join('\n')}\n};`) as (...args: unknown[]) => ValueWriter;
+    return make(
+      ordered.map((e) => e.plan.write),
+      keys,
+      writeSafeInt,
+      writeLiteral,
+    );
+  } catch {
+    return undefined; // no eval here (a webview's CSP): the loop writes the same
+  }
 }
 
 function memberPlan(f: LayoutField, ctx: Ctx): Plan {
@@ -191,16 +235,17 @@ function memberPlan(f: LayoutField, ctx: Ctx): Plan {
   return plan(f.type, ctx);
 }
 
-const plans = new WeakMap<object, Map<boolean, Plan>>();
+const plans = new WeakMap<object, Map<string, Plan>>();
 
-/** The plan for a type, memoised per type object and byte order (layouts share types). */
+/** The plan for a type, memoised per type object, byte order and codegen (layouts share types). */
 function plan(t: FieldType, ctx: Ctx): Plan {
-  let byOrder = plans.get(t);
-  const hit = byOrder?.get(ctx.le);
+  const variant = `${ctx.le}/${ctx.codegen}`;
+  let byVariant = plans.get(t);
+  const hit = byVariant?.get(variant);
   if (hit) return hit;
   const p = buildPlan(t, ctx);
-  if (!byOrder) plans.set(t, (byOrder = new Map<boolean, Plan>()));
-  byOrder.set(ctx.le, p);
+  if (!byVariant) plans.set(t, (byVariant = new Map<string, Plan>()));
+  byVariant.set(variant, p);
   return p;
 }
 
@@ -234,11 +279,11 @@ function intPlan(size: number, signed: boolean, ctx: Ctx): Plan {
   const le = ctx.le;
   switch (size) {
     case 1:
-      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt8(o)) : (out, _dv, b, o) => writeSafeInt(out, b[o] as number), room: 4, extent: 1 };
+      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt8(o)) : (out, _dv, b, o) => writeSafeInt(out, b[o] as number), room: 4, extent: 1, scalar: signed ? 'Int8' : 'Uint8' };
     case 2:
-      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt16(o, le)) : (out, dv, _b, o) => writeSafeInt(out, dv.getUint16(o, le)), room: 6, extent: 2 };
+      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt16(o, le)) : (out, dv, _b, o) => writeSafeInt(out, dv.getUint16(o, le)), room: 6, extent: 2, scalar: signed ? 'Int16' : 'Uint16' };
     case 4:
-      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt32(o, le)) : (out, dv, _b, o) => writeSafeInt(out, dv.getUint32(o, le)), room: 11, extent: 4 };
+      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt32(o, le)) : (out, dv, _b, o) => writeSafeInt(out, dv.getUint32(o, le)), room: 11, extent: 4, scalar: signed ? 'Int32' : 'Uint32' };
     default:
       return { write: signed ? i64Writer(le) : u64Writer(le), room: 23, extent: 8 };
   }

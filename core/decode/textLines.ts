@@ -6,7 +6,7 @@
 // unpadded). Layouts the fast path does not cover (nested arrays in a cell, a trailing
 // `T data[]`, hostile member names) and short records use exactly that decoder path.
 import { isCharArray } from './budget';
-import { literal, utf8SequenceLength, writeByteEscape, writeHexBytes, writeI64, writeLiteral, writeSafeInt, writeU64, writeUtf8, type ByteOutput } from './byteOutput';
+import { decimalWidth, literal, utf8SequenceLength, writeByteEscape, writeHexBytes, writeI64, writeLiteral, writeSafeInt, writeU64, writeUtf8, type ByteOutput } from './byteOutput';
 import { bitfieldReader, boundedLayout, compileDecoder, enumNames, flatMembers, formatValue, valueReader, type Column, type EventDecoder, type FlatMember } from './decode';
 import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
 import type { LineWriter } from './jsonLines';
@@ -117,6 +117,8 @@ function slowRow(decoder: EventDecoder, columns: Column[], widths: number[], pre
 
 interface Cell {
   write: CellWriter;
+  /** Integers: writes the value right-aligned in `width` directly (its length is known before writing). */
+  writeRight?: (out: ByteOutput, dv: DataView, b: Uint8Array, o: number, width: number) => void;
   /** Most bytes it can take (before padding). */
   room: number;
   /** Bytes from its offset the record must hold. */
@@ -169,21 +171,35 @@ function fastRow(layout: EventLayout, columns: Column[], widths: number[], prefi
           out.buf[out.pos++] = 32;
           out.buf[out.pos++] = 32;
         }
+        if (right[j] && cell.writeRight) {
+          cell.writeRight(out, dv, bytes, offset + cell.offset, widths[j] as number);
+          continue;
+        }
         const start = out.pos;
         const units = cell.write(out, dv, bytes, offset + cell.offset, end);
         const pad = (widths[j] as number) - units;
-        if (pad > 0 && right[j]) {
-          out.buf.copyWithin(start + pad, start, out.pos);
-          out.buf.fill(32, start, start + pad);
-          out.pos += pad;
-        } else if (pad > 0 && j !== last) {
-          out.buf.fill(32, out.pos, out.pos + pad);
-          out.pos += pad;
-        }
+        if (pad > 0 && right[j]) padLeft(out, start, pad);
+        else if (pad > 0 && j !== last) padRight(out, pad);
       }
       out.buf[out.pos++] = 10;
     },
   };
+}
+
+/** Shifts what was written since `start` right by `pad` and fills the gap with spaces (cells are short: loops beat copyWithin/fill). */
+function padLeft(out: ByteOutput, start: number, pad: number): void {
+  const buf = out.buf;
+  for (let i = out.pos - 1; i >= start; i--) buf[i + pad] = buf[i] as number;
+  for (let i = start; i < start + pad; i++) buf[i] = 32;
+  out.pos += pad;
+}
+
+/** `pad` spaces (none when pad ≤ 0). */
+function padRight(out: ByteOutput, pad: number): void {
+  const buf = out.buf;
+  let p = out.pos;
+  for (let i = 0; i < pad; i++) buf[p++] = 32;
+  out.pos = p;
 }
 
 function asciiCell(text: (dv: DataView, b: Uint8Array, o: number) => string, room: number, extent: number): Omit<Cell, 'offset'> {
@@ -251,6 +267,11 @@ function intCell(size: number, signed: boolean, le: boolean): Omit<Cell, 'offset
         writeSafeInt(out, read(dv, b, o));
         return out.pos - start;
       },
+      writeRight(out, dv, b, o, width) {
+        const v = read(dv, b, o);
+        padRight(out, width - decimalWidth(v));
+        writeSafeInt(out, v);
+      },
       room: 11,
       extent: size,
     };
@@ -268,6 +289,18 @@ function intCell(size: number, signed: boolean, le: boolean): Omit<Cell, 'offset
       else if (signed) writeI64(out, hi, lo);
       else writeU64(out, hi, lo);
       return out.pos - start;
+    },
+    writeRight(out, dv, b, o, width) {
+      const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
+      const v = hi * 4294967296 + dv.getUint32(o + loAt, le);
+      if (hi >= -HIGH_SAFE && hi < HIGH_SAFE && v > -9007199254740992) {
+        padRight(out, width - decimalWidth(v));
+        writeSafeInt(out, v);
+        return;
+      }
+      const start = out.pos;
+      const units = this.write(out, dv, b, o, Infinity);
+      if (width > units) padLeft(out, start, width - units);
     },
     room: 21,
     extent: 8,
