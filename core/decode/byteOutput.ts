@@ -151,6 +151,21 @@ export function writeI64(out: ByteOutput, hi: number, lo: number): void {
   writeU64(out, (~hi >>> 0) + (nlo > 0xffffffff ? 1 : 0), nlo >>> 0);
 }
 
+/**
+ * Whether the 64-bit value hi·2^32 + lo (hi read signed for signed types) is what the
+ * decoder returns as a number: |v| < 2^53. Otherwise it is the exact decimal (writeInt64).
+ */
+export function isSafe64(hi: number, lo: number): boolean {
+  return hi >= -0x200000 && hi < 0x200000 && hi * 4294967296 + lo > -9007199254740992;
+}
+
+/** The 64-bit value hi·2^32 + lo as exact decimal digits (hi signed when `signed`). */
+export function writeInt64(out: ByteOutput, hi: number, lo: number, signed: boolean): void {
+  if (isSafe64(hi, lo)) writeSafeInt(out, hi * 4294967296 + lo);
+  else if (signed) writeI64(out, hi, lo);
+  else writeU64(out, hi, lo);
+}
+
 /** `n` (0 ≤ n < 2^32) in lower-case hex without leading zeros (at least one digit). */
 export function writeHexU32(out: ByteOutput, n: number): void {
   const buf = out.buf;

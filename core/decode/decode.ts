@@ -19,7 +19,7 @@
 // `{ $truncated: { bytes: N } }` — its byte size — while the members before and after it
 // decode as usual; a trailing `T data[]` whose elements would exceed what is left, too.
 import { fitStruct, flexibleCount, MAX_DECODED_VALUES, valueCount } from './budget';
-import { utf8SequenceLength } from './byteOutput';
+import { isSafe64, utf8SequenceLength } from './byteOutput';
 import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
 
 export type DecodedValue = number | string | boolean | DecodedValue[] | DecodedObject;
@@ -78,7 +78,6 @@ export type Reader = (dv: DataView, bytes: Uint8Array, o: number, end: number) =
 type Builder = (dv: DataView, bytes: Uint8Array, base: number, end: number) => DecodedObject;
 
 const TWO32 = 4294967296;
-const SAFE_HI = 0x200000; // hi word bound for |v| < 2^53
 
 /** The layout as it decodes: members over the value budget elided (see budget.ts). */
 export function boundedLayout(layout: EventLayout): EventLayout {
@@ -331,17 +330,14 @@ function intReader(size: number, signed: boolean, le: boolean): Reader {
         ? (dv, _b, o, end) => {
             if (o + 8 > end) return undefined;
             const hi = dv.getInt32(o + hiAt, le);
-            if (hi >= -SAFE_HI && hi < SAFE_HI) {
-              const v = hi * TWO32 + dv.getUint32(o + loAt, le);
-              if (v > -9007199254740992) return v;
-            }
-            return dv.getBigInt64(o, le).toString();
+            const lo = dv.getUint32(o + loAt, le);
+            return isSafe64(hi, lo) ? hi * TWO32 + lo : dv.getBigInt64(o, le).toString();
           }
         : (dv, _b, o, end) => {
             if (o + 8 > end) return undefined;
             const hi = dv.getUint32(o + hiAt, le);
-            if (hi < SAFE_HI) return hi * TWO32 + dv.getUint32(o + loAt, le);
-            return dv.getBigUint64(o, le).toString();
+            const lo = dv.getUint32(o + loAt, le);
+            return isSafe64(hi, lo) ? hi * TWO32 + lo : dv.getBigUint64(o, le).toString();
           };
     }
   }

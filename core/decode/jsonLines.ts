@@ -17,12 +17,12 @@ import {
   writeHex8,
   writeHexBytes,
   writeHexU32,
-  writeI64,
+  writeInt64,
+  isSafe64,
   writeJsonCString,
   writeJsonString,
   writeLiteral,
   writeSafeInt,
-  writeU64,
 } from './byteOutput';
 import { bitfieldReader, boundedLayout, compileDecoder, enumNames, eventToJson, flatMembers, type DecodedValue, type EventDecoder, type FlatMember } from './decode';
 import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
@@ -63,7 +63,6 @@ export interface LineWriter {
   write(out: ByteOutput, bytes: Uint8Array, offset: number, length: number): void;
 }
 
-const HIGH_SAFE = 0x200000; // a 64-bit value's high word below this: |v| < 2^53, a JSON number
 const TRUE = literal('true');
 const FALSE = literal('false');
 
@@ -285,42 +284,23 @@ function intPlan(size: number, signed: boolean, ctx: Ctx): Plan {
     case 4:
       return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt32(o, le)) : (out, dv, _b, o) => writeSafeInt(out, dv.getUint32(o, le)), room: 11, extent: 4, scalar: signed ? 'Int32' : 'Uint32' };
     default:
-      return { write: signed ? i64Writer(le) : u64Writer(le), room: 23, extent: 8 };
+      return { write: int64Writer(signed, le), room: 23, extent: 8 };
   }
 }
 
-/** As the decoder: a number when |v| < 2^53, else the decimal string. */
-function u64Writer(le: boolean): ValueWriter {
+/** As the decoder: a number when |v| < 2^53, else the exact decimal as a string. */
+function int64Writer(signed: boolean, le: boolean): ValueWriter {
   const loAt = le ? 0 : 4;
   const hiAt = le ? 4 : 0;
   return (out, dv, _b, o) => {
-    const hi = dv.getUint32(o + hiAt, le);
+    const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
     const lo = dv.getUint32(o + loAt, le);
-    if (hi < HIGH_SAFE) {
+    if (isSafe64(hi, lo)) {
       writeSafeInt(out, hi * 4294967296 + lo);
       return;
     }
     writeByte(out, 34);
-    writeU64(out, hi, lo);
-    writeByte(out, 34);
-  };
-}
-
-function i64Writer(le: boolean): ValueWriter {
-  const loAt = le ? 0 : 4;
-  const hiAt = le ? 4 : 0;
-  return (out, dv, _b, o) => {
-    const hi = dv.getInt32(o + hiAt, le);
-    const lo = dv.getUint32(o + loAt, le);
-    if (hi >= -HIGH_SAFE && hi < HIGH_SAFE) {
-      const v = hi * 4294967296 + lo;
-      if (v > -9007199254740992) {
-        writeSafeInt(out, v);
-        return;
-      }
-    }
-    writeByte(out, 34);
-    writeI64(out, hi, lo);
+    writeInt64(out, hi, lo, signed);
     writeByte(out, 34);
   };
 }
@@ -339,10 +319,8 @@ function intValue(size: number, signed: boolean, le: boolean): (dv: DataView, b:
       const hiAt = le ? 4 : 0;
       return (dv, _b, o) => {
         const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
-        if (hi >= -HIGH_SAFE && hi < HIGH_SAFE) {
-          const v = hi * 4294967296 + dv.getUint32(o + loAt, le);
-          if (v > -9007199254740992) return v;
-        }
+        const lo = dv.getUint32(o + loAt, le);
+        if (isSafe64(hi, lo)) return hi * 4294967296 + lo;
         return signed ? dv.getBigInt64(o, le).toString() : dv.getBigUint64(o, le).toString();
       };
     }

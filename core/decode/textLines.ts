@@ -6,7 +6,7 @@
 // unpadded). Layouts the fast path does not cover (nested arrays in a cell, a trailing
 // `T data[]`, hostile member names) and short records use exactly that decoder path.
 import { isCharArray } from './budget';
-import { decimalWidth, literal, utf8SequenceLength, writeByteEscape, writeHexBytes, writeI64, writeLiteral, writeSafeInt, writeU64, writeUtf8, type ByteOutput } from './byteOutput';
+import { decimalWidth, isSafe64, literal, utf8SequenceLength, writeByteEscape, writeHexBytes, writeInt64, writeLiteral, writeSafeInt, writeUtf8, type ByteOutput } from './byteOutput';
 import { bitfieldReader, boundedLayout, compileDecoder, enumNames, flatMembers, formatValue, valueReader, type Column, type EventDecoder, type FlatMember } from './decode';
 import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
 import type { LineWriter } from './jsonLines';
@@ -26,8 +26,6 @@ export interface TextLineWriter extends LineWriter {
   /** The header row, `\n` included. */
   readonly header: string;
 }
-
-const HIGH_SAFE = 0x200000;
 
 /** Display width of a column from its type: digits of the largest value, the char array's length, … (at most 20). */
 export function columnWidth(name: string, t: FieldType): number {
@@ -281,26 +279,16 @@ function intCell(size: number, signed: boolean, le: boolean): Omit<Cell, 'offset
   return {
     write(out, dv, _b, o) {
       const start = out.pos;
-      const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
-      const lo = dv.getUint32(o + loAt, le);
-      const v = hi * 4294967296 + lo;
-      // As the decoder: a number below 2^53, else the exact decimal.
-      if (hi >= -HIGH_SAFE && hi < HIGH_SAFE && v > -9007199254740992) writeSafeInt(out, v);
-      else if (signed) writeI64(out, hi, lo);
-      else writeU64(out, hi, lo);
+      writeInt64(out, signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le), dv.getUint32(o + loAt, le), signed);
       return out.pos - start;
     },
-    writeRight(out, dv, b, o, width) {
+    writeRight(out, dv, _b, o, width) {
       const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
-      const v = hi * 4294967296 + dv.getUint32(o + loAt, le);
-      if (hi >= -HIGH_SAFE && hi < HIGH_SAFE && v > -9007199254740992) {
-        padRight(out, width - decimalWidth(v));
-        writeSafeInt(out, v);
-        return;
-      }
+      const lo = dv.getUint32(o + loAt, le);
       const start = out.pos;
-      const units = this.write(out, dv, b, o, Infinity);
-      if (width > units) padLeft(out, start, width - units);
+      if (isSafe64(hi, lo)) padRight(out, width - decimalWidth(hi * 4294967296 + lo));
+      writeInt64(out, hi, lo, signed);
+      if (start + width > out.pos) padLeft(out, start, start + width - out.pos);
     },
     room: 21,
     extent: 8,
