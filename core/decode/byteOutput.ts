@@ -102,25 +102,34 @@ function write8Digits(out: ByteOutput, n: number): void {
   }
 }
 
-/** How many characters writeSafeInt prints for v. */
-export function decimalWidth(v: number): number {
-  if (v < 0) return 1 + decimalWidth(-v);
-  return v < 4294967296 ? digitsOf(v) : 8 + digitsOf(Math.floor(v / 1e8));
+/**
+ * A non-negative integer given as high·1e8 + low (0 ≤ low < 1e8, 0 ≤ high < 2^30): its
+ * decimal digits. Hot callers split a value themselves (h = Math.floor(v / 1e8)) so that
+ * only small integers cross a call: a double argument is boxed — allocated — when the
+ * call is not inlined, and the garbage collector would then pay for every record.
+ */
+export function writeDecimal(out: ByteOutput, high: number, low: number): void {
+  if (high === 0) {
+    writeU32(out, low);
+    return;
+  }
+  writeU32(out, high);
+  write8Digits(out, low);
 }
 
-/** A safe integer (|v| < 2^53) as JSON.stringify prints it. */
+/** How many characters writeDecimal(high, low) prints. */
+export function decimalWidth(high: number, low: number): number {
+  return high === 0 ? digitsOf(low) : digitsOf(high) + 8;
+}
+
+/** A safe integer (|v| < 2^53) as JSON.stringify prints it (for cold paths: v crosses the call). */
 export function writeSafeInt(out: ByteOutput, v: number): void {
   if (v < 0) {
     out.buf[out.pos++] = 45; // '-'
     v = -v;
   }
-  if (v < 4294967296) {
-    writeU32(out, v);
-    return;
-  }
-  const hi = Math.floor(v / 1e8);
-  writeU32(out, hi);
-  write8Digits(out, v - hi * 1e8);
+  const high = Math.floor(v / 1e8);
+  writeDecimal(out, high, v - high * 1e8);
 }
 
 /** The unsigned 64-bit value hi·2^32 + lo as decimal digits, exactly (no BigInt, no string). */
@@ -159,10 +168,9 @@ export function isSafe64(hi: number, lo: number): boolean {
   return hi >= -0x200000 && hi < 0x200000 && hi * 4294967296 + lo > -9007199254740992;
 }
 
-/** The 64-bit value hi·2^32 + lo as exact decimal digits (hi signed when `signed`). */
-export function writeInt64(out: ByteOutput, hi: number, lo: number, signed: boolean): void {
-  if (isSafe64(hi, lo)) writeSafeInt(out, hi * 4294967296 + lo);
-  else if (signed) writeI64(out, hi, lo);
+/** The 64-bit value hi·2^32 + lo beyond 2^53 as exact decimal digits (hi signed when `signed`). */
+export function writeBigInt64(out: ByteOutput, hi: number, lo: number, signed: boolean): void {
+  if (signed) writeI64(out, hi, lo);
   else writeU64(out, hi, lo);
 }
 

@@ -17,7 +17,8 @@ import {
   writeHex8,
   writeHexBytes,
   writeHexU32,
-  writeInt64,
+  writeBigInt64,
+  writeDecimal,
   isSafe64,
   writeJsonCString,
   writeJsonString,
@@ -93,6 +94,8 @@ export function compileJsonLineWriter(layout: EventLayout | null, opts: LineWrit
         out.reserve(root.room + (flexible ? flexibleRoom(flexible.field.type, length, ctx) : 0));
         root.write(out, dataView(bytes), bytes, offset, offset + length);
         out.buf[out.pos++] = 10;
+        // A typed array drops writes past its end: never let a wrong room estimate cut a line silently.
+        if (out.pos > out.buf.length) throw new Error(`internal: a ${layout.typeName} line needed more than the ${root.room} bytes reserved`);
         return;
       }
       // Short (or out of range): the decoder's rules for partial records, then the same JSON.
@@ -212,16 +215,23 @@ function generatedObjectWriter(ordered: Entry[], keys: Uint8Array[], le: boolean
     lines.push(key.length <= 48 ? `${Array.from(key, (c, j) => `buf[p + ${j}] = ${c};`).join(' ')} p += ${key.length};` : `out.pos = p; L(out, K[${i}]); p = out.pos;`);
     const at = `o + ${e.offset}`;
     const scalar = e.plan.scalar;
-    lines.push(scalar ? `out.pos = p; S(out, dv.get${scalar}(${at}${scalar.endsWith('8') ? '' : `, ${le}`})); p = out.pos;` : `out.pos = p; W[${i}](out, dv, b, ${at}, end); p = out.pos;`);
+    if (!scalar) lines.push(`out.pos = p; W[${i}](out, dv, b, ${at}, end); p = out.pos;`);
+    else {
+      // Read, sign, split into small halves, print: no double crosses a call (see writeDecimal).
+      lines.push(`v = dv.get${scalar}(${at}${scalar.endsWith('8') ? '' : `, ${le}`});`);
+      if (scalar.startsWith('Int')) lines.push('if (v < 0) { buf[p++] = 45; v = -v; }');
+      lines.push('h = Math.floor(v / 1e8); out.pos = p; D(out, h, v - h * 1e8); p = out.pos;');
+    }
   });
   lines.push('buf[p] = 125;', 'out.pos = p + 1;');
+  lines.unshift('let v = 0;', 'let h = 0;');
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const make = new Function('W', 'K', 'S', 'L', `'use strict'; return function (out, dv, b, o, end) {\n${lines.join('\n')}\n};`) as (...args: unknown[]) => ValueWriter;
+    const make = new Function('W', 'K', 'D', 'L', `'use strict'; return function (out, dv, b, o, end) {\n${lines.join('\n')}\n};`) as (...args: unknown[]) => ValueWriter;
     return make(
       ordered.map((e) => e.plan.write),
       keys,
-      writeSafeInt,
+      writeDecimal,
       writeLiteral,
     );
   } catch {
@@ -278,42 +288,65 @@ function intPlan(size: number, signed: boolean, ctx: Ctx): Plan {
   const le = ctx.le;
   switch (size) {
     case 1:
-      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt8(o)) : (out, _dv, b, o) => writeSafeInt(out, b[o] as number), room: 4, extent: 1, scalar: signed ? 'Int8' : 'Uint8' };
     case 2:
-      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt16(o, le)) : (out, dv, _b, o) => writeSafeInt(out, dv.getUint16(o, le)), room: 6, extent: 2, scalar: signed ? 'Int16' : 'Uint16' };
     case 4:
-      return { write: signed ? (out, dv, _b, o) => writeSafeInt(out, dv.getInt32(o, le)) : (out, dv, _b, o) => writeSafeInt(out, dv.getUint32(o, le)), room: 11, extent: 4, scalar: signed ? 'Int32' : 'Uint32' };
+      return { write: int32Writer(int32Reader(size, signed, le)), room: size === 1 ? 4 : size === 2 ? 6 : 11, extent: size, scalar: `${signed ? 'Int' : 'Uint'}${size * 8}` as Plan['scalar'] };
     default:
       return { write: int64Writer(signed, le), room: 23, extent: 8 };
   }
 }
 
-/** As the decoder: a number when |v| < 2^53, else the exact decimal as a string. */
-function int64Writer(signed: boolean, le: boolean): ValueWriter {
+/** As the decoder: a number when |v| < 2^53, else the exact decimal — quoted for JSON, bare for text. */
+export function int64Writer(signed: boolean, le: boolean, quoteBig = true): ValueWriter {
   const loAt = le ? 0 : 4;
   const hiAt = le ? 4 : 0;
   return (out, dv, _b, o) => {
     const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
     const lo = dv.getUint32(o + loAt, le);
-    if (isSafe64(hi, lo)) {
-      writeSafeInt(out, hi * 4294967296 + lo);
+    let v = hi * 4294967296 + lo;
+    if (hi >= -0x200000 && hi < 0x200000 && v > -9007199254740992) {
+      // isSafe64, inline: the halves below are small integers (see writeDecimal).
+      if (v < 0) {
+        out.buf[out.pos++] = 45;
+        v = -v;
+      }
+      const h = Math.floor(v / 1e8);
+      writeDecimal(out, h, v - h * 1e8);
       return;
     }
-    writeByte(out, 34);
-    writeInt64(out, hi, lo, signed);
-    writeByte(out, 34);
+    if (quoteBig) writeByte(out, 34);
+    writeBigInt64(out, hi, lo, signed);
+    if (quoteBig) writeByte(out, 34);
+  };
+}
+
+/** 1/2/4-byte integers: the value split into small halves before any call (see writeDecimal). */
+export function int32Writer(read: (dv: DataView, b: Uint8Array, o: number) => number): ValueWriter {
+  return (out, dv, b, o) => {
+    let v = read(dv, b, o);
+    if (v < 0) {
+      out.buf[out.pos++] = 45;
+      v = -v;
+    }
+    const h = Math.floor(v / 1e8);
+    writeDecimal(out, h, v - h * 1e8);
   };
 }
 
 /** The integer as the decoder returns it (number, or a decimal string beyond 2^53): for enums and bools. */
+/** Reads a 1/2/4-byte integer. */
+export function int32Reader(size: number, signed: boolean, le: boolean): (dv: DataView, b: Uint8Array, o: number) => number {
+  if (size === 1) return signed ? (dv, _b, o) => dv.getInt8(o) : (_dv, b, o) => b[o] as number;
+  if (size === 2) return signed ? (dv, _b, o) => dv.getInt16(o, le) : (dv, _b, o) => dv.getUint16(o, le);
+  return signed ? (dv, _b, o) => dv.getInt32(o, le) : (dv, _b, o) => dv.getUint32(o, le);
+}
+
 function intValue(size: number, signed: boolean, le: boolean): (dv: DataView, b: Uint8Array, o: number) => number | string {
   switch (size) {
     case 1:
-      return signed ? (dv, _b, o) => dv.getInt8(o) : (_dv, b, o) => b[o] as number;
     case 2:
-      return signed ? (dv, _b, o) => dv.getInt16(o, le) : (dv, _b, o) => dv.getUint16(o, le);
     case 4:
-      return signed ? (dv, _b, o) => dv.getInt32(o, le) : (dv, _b, o) => dv.getUint32(o, le);
+      return int32Reader(size, signed, le);
     default: {
       const loAt = le ? 0 : 4;
       const hiAt = le ? 4 : 0;

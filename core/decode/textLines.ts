@@ -6,10 +6,10 @@
 // unpadded). Layouts the fast path does not cover (nested arrays in a cell, a trailing
 // `T data[]`, hostile member names) and short records use exactly that decoder path.
 import { isCharArray } from './budget';
-import { decimalWidth, isSafe64, literal, utf8SequenceLength, writeByteEscape, writeHexBytes, writeInt64, writeLiteral, writeSafeInt, writeUtf8, type ByteOutput } from './byteOutput';
+import { decimalWidth, literal, utf8SequenceLength, writeByteEscape, writeDecimal, writeHexBytes, writeLiteral, writeUtf8, type ByteOutput } from './byteOutput';
 import { bitfieldReader, boundedLayout, compileDecoder, enumNames, flatMembers, formatValue, valueReader, type Column, type EventDecoder, type FlatMember } from './decode';
 import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
-import type { LineWriter } from './jsonLines';
+import { int32Reader, int32Writer, int64Writer, type LineWriter } from './jsonLines';
 
 /** Appends one cell's text; returns its width in UTF-16 units (what String.padEnd counts). */
 type CellWriter = (out: ByteOutput, dv: DataView, b: Uint8Array, o: number, end: number) => number;
@@ -258,47 +258,54 @@ function writeText(out: ByteOutput, text: string): number {
 
 function intCell(size: number, signed: boolean, le: boolean): Omit<Cell, 'offset'> {
   if (size !== 8) {
-    const read = intOf(size, signed, le);
+    const read = int32Reader(size, signed, le);
+    const write = int32Writer(read);
     return {
       write(out, dv, b, o) {
         const start = out.pos;
-        writeSafeInt(out, read(dv, b, o));
+        write(out, dv, b, o, 0);
         return out.pos - start;
       },
       writeRight(out, dv, b, o, width) {
-        const v = read(dv, b, o);
-        padRight(out, width - decimalWidth(v));
-        writeSafeInt(out, v);
+        // Split before any call, as in jsonLines (see writeDecimal); the width is known before writing.
+        let v = read(dv, b, o);
+        const sign = v < 0 ? 1 : 0;
+        if (sign) v = -v;
+        const h = Math.floor(v / 1e8);
+        const l = v - h * 1e8;
+        padRight(out, width - sign - decimalWidth(h, l));
+        if (sign) out.buf[out.pos++] = 45;
+        writeDecimal(out, h, l);
       },
       room: 11,
       extent: size,
     };
   }
+  const write = int64Writer(signed, le, false);
   const loAt = le ? 0 : 4;
   const hiAt = le ? 4 : 0;
   return {
-    write(out, dv, _b, o) {
+    write(out, dv, b, o) {
       const start = out.pos;
-      writeInt64(out, signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le), dv.getUint32(o + loAt, le), signed);
+      write(out, dv, b, o, 0);
       return out.pos - start;
     },
-    writeRight(out, dv, _b, o, width) {
+    writeRight(out, dv, b, o, width) {
       const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
-      const lo = dv.getUint32(o + loAt, le);
+      let v = hi * 4294967296 + dv.getUint32(o + loAt, le);
       const start = out.pos;
-      if (isSafe64(hi, lo)) padRight(out, width - decimalWidth(hi * 4294967296 + lo));
-      writeInt64(out, hi, lo, signed);
+      if (hi >= -0x200000 && hi < 0x200000 && v > -9007199254740992) {
+        const sign = v < 0 ? 1 : 0;
+        if (sign) v = -v;
+        const h = Math.floor(v / 1e8);
+        padRight(out, width - sign - decimalWidth(h, v - h * 1e8));
+      }
+      write(out, dv, b, o, 0);
       if (start + width > out.pos) padLeft(out, start, start + width - out.pos);
     },
     room: 21,
     extent: 8,
   };
-}
-
-function intOf(size: number, signed: boolean, le: boolean): (dv: DataView, b: Uint8Array, o: number) => number {
-  if (size === 1) return signed ? (dv, _b, o) => dv.getInt8(o) : (_dv, b, o) => b[o] as number;
-  if (size === 2) return signed ? (dv, _b, o) => dv.getInt16(o, le) : (dv, _b, o) => dv.getUint16(o, le);
-  return signed ? (dv, _b, o) => dv.getInt32(o, le) : (dv, _b, o) => dv.getUint32(o, le);
 }
 
 function boolCell(size: number, le: boolean): Omit<Cell, 'offset'> {
