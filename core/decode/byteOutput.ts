@@ -17,13 +17,13 @@ export class ByteOutput {
 
   /** `chunkBytes`: the size of each buffer; callers take() them when about this full. */
   constructor(readonly chunkBytes = 256 * 1024) {
-    this.buf = new Uint8Array(chunkBytes);
+    this.buf = allocBytes(chunkBytes);
   }
 
   /** Makes room for `n` more bytes (a line larger than what is left grows the buffer). */
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    const next = allocBytes(Math.max(this.buf.length * 2, this.pos + n));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }
@@ -31,17 +31,23 @@ export class ByteOutput {
   /** The bytes written so far; writing goes on in another buffer, so these may be written asynchronously. */
   take(): Uint8Array {
     const taken = this.buf.subarray(0, this.pos);
-    this.buf = this.spare.pop() ?? new Uint8Array(this.chunkBytes);
+    this.buf = this.spare.pop() ?? allocBytes(this.chunkBytes);
     this.pos = 0;
     return taken;
   }
 
   /** Gives the memory of a taken chunk back once it has been written. */
   recycle(chunk: Uint8Array): void {
-    if (chunk.buffer.byteLength === this.chunkBytes && chunk.byteOffset === 0 && this.spare.length < 4) {
+    // Enough spares for the chunks one large batch takes before their writes complete.
+    if (chunk.buffer.byteLength === this.chunkBytes && chunk.byteOffset === 0 && this.spare.length < 16) {
       this.spare.push(new Uint8Array(chunk.buffer, 0, this.chunkBytes));
     }
   }
+}
+
+/** Memory for output that is written before it is read: Node's Buffer skips zero-filling it; elsewhere a Uint8Array. */
+function allocBytes(n: number): Uint8Array {
+  return typeof Buffer === 'function' ? Buffer.allocUnsafeSlow(n) : new Uint8Array(n);
 }
 
 export function writeByte(out: ByteOutput, byte: number): void {
