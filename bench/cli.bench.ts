@@ -5,7 +5,8 @@
 //   go  bench/peers/go: cilium/ebpf ringbuf.NewReader + fmt.Fprintf per record (the seed's stack)
 //   c   bench/c/printf_reader.c: libbpf ring_buffer__poll + printf of the same JSON line
 // Metrics: cli_jsonl (ours ÷ go), cli_jsonl_vs_c (ours ÷ c), cli_text, cli_text_vs_c;
-// medians of ROUNDS rounds. And cli_slow_reader_rss: the CLI's RSS while its reader does
+// medians of ROUNDS rounds. On a shared machine the rates follow everyone's load, so the
+// CPU each reader spent per record printed is reported too (cli_*_cpu: theirs ÷ ours). And cli_slow_reader_rss: the CLI's RSS while its reader does
 // not read for BENCH_CLI_RSS_S (60) seconds at the same workload (bounded buffering:
 // reading the helper pauses, the ring fills, the program counts the drops).
 import { execFileSync, spawn } from 'node:child_process';
@@ -95,16 +96,29 @@ export const benchmark: Benchmark = {
     const c = cReaderSpec(object, buildPrintfReader());
     const specs = [go, c, cliSpec('jsonl'), cliSpec('text')];
     const rates = new Map<string, number[]>(specs.map((s) => [s.name, []]));
+    const cpu = new Map<string, number[]>(specs.map((s) => [s.name, []]));
     const loads: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       loads.push(load());
       for (const spec of specs) {
         const r = await measurePeer(spec, generator, WINDOW_S);
         rates.get(spec.name)!.push(r.recordsPerS);
-        log(`round ${round + 1}: ${spec.name} ${(r.recordsPerS / 1e6).toFixed(2)} M records/s (load ${load()})`);
+        const usPerRecord = ((r.cpuMs ?? 0) * 1000) / Math.max(1, r.records);
+        cpu.get(spec.name)!.push(usPerRecord);
+        log(`round ${round + 1}: ${spec.name} ${(r.recordsPerS / 1e6).toFixed(2)} M records/s, ${usPerRecord.toFixed(3)} µs CPU/record (load ${load()})`);
       }
     }
     const m = (name: string): number => median(rates.get(name) ?? []);
+    const us = (name: string): number => median(cpu.get(name) ?? []);
+    // CPU per record is what the machine's load changes least: lower is better, ratio = theirs ÷ ours.
+    const cpuMetric = (name: string, ours: string, theirs: string, what: string): Metric => ({
+      name,
+      value: us(ours),
+      unit: 'µs CPU/record',
+      baseline: us(theirs),
+      ratio: us(theirs) / us(ours),
+      note: `${what}: CPU of the reader (ours: node + helper) per record printed, vs ${theirs}; ratio = theirs ÷ ours (> 1: less CPU); median of ${ROUNDS}`,
+    });
     const note = (what: string, than: string): string =>
       `${what} records/s written to a file on tmpfs vs ${than}, same workload, median of ${ROUNDS} × ${WINDOW_S} s; load averages at each round: ${loads.join(' | ')}`;
     const metrics: Metric[] = [
@@ -112,6 +126,9 @@ export const benchmark: Benchmark = {
       metric('cli_jsonl_vs_c', m('ringbuf-studio-jsonl'), 'records/s', m('c-printf'), note('run --format jsonl', 'libbpf ring_buffer__poll + printf of the same JSON line')),
       metric('cli_text', m('ringbuf-studio-text'), 'records/s', m('go'), note('run (text table)', 'the cilium/ebpf Go reader printing each record')),
       metric('cli_text_vs_c', m('ringbuf-studio-text'), 'records/s', m('c-printf'), note('run (text table)', 'libbpf ring_buffer__poll + printf of a JSON line')),
+      cpuMetric('cli_jsonl_cpu', 'ringbuf-studio-jsonl', 'go', 'run --format jsonl'),
+      cpuMetric('cli_jsonl_cpu_vs_c', 'ringbuf-studio-jsonl', 'c-printf', 'run --format jsonl'),
+      cpuMetric('cli_text_cpu', 'ringbuf-studio-text', 'go', 'run (text table)'),
     ];
     if (RSS_S > 0) {
       const rss = await slowReaderRss(generator, RSS_S, log);

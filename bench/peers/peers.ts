@@ -20,6 +20,33 @@ export interface PeerResult {
   windowS: number;
   recordsPerS: number;
   firstEventMs: number | null;
+  /** CPU the reader used (its process and its children, e.g. our helper) from the generator's start to the window's end. */
+  cpuMs?: number;
+}
+
+const CLK_TCK = 100;
+
+/** utime + stime of a process and its direct children, in ms (Linux /proc); 0 when gone. */
+export function treeCpuMs(pid: number): number {
+  const ticks = (p: string): number => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return 0; // exited in between: nothing more to count
+    }
+  };
+  let total = ticks(String(pid));
+  for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += ticks(p);
+    } catch {
+      // exited while we listed /proc: it is no child any more
+    }
+  }
+  return (total * 1000) / CLK_TCK;
 }
 
 export interface WorkloadArtifacts {
@@ -177,15 +204,17 @@ export async function measurePeer(spec: PeerSpec, generator: string, windowS: nu
   const ended = exitOf(child);
   if (spec.readyInOutputFile) await waitForFile(spec.outFile, spec.readyPattern, 60_000);
   else await waitForLine(child, spec.readyPattern, 60_000);
+  const cpu0 = treeCpuMs(child.pid!);
   const gen = runGenerator(generator, windowS);
   await gen.done;
   await new Promise((r) => setTimeout(r, 500));
+  const cpuMs = treeCpuMs(child.pid!) - cpu0;
   if (spec.stopSignal) child.kill(spec.stopSignal);
   const output = await Promise.race([ended, new Promise<string>((r) => setTimeout(() => { child.kill('SIGKILL'); r(''); }, 30_000))]);
   const records = countLines(spec.outFile) - (spec.readyInOutputFile ? 1 : 0);
   const dropped = spec.parseDropped?.(output) ?? null;
   fs.rmSync(spec.outFile, { force: true });
-  return { name: spec.name, records, dropped: Number.isNaN(dropped) ? null : dropped, windowS, recordsPerS: records / windowS };
+  return { name: spec.name, records, dropped: Number.isNaN(dropped) ? null : dropped, windowS, recordsPerS: records / windowS, cpuMs };
 }
 
 /** Run → first event: generator already running; time from spawning the peer to its first output line. */

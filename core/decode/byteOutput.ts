@@ -73,21 +73,22 @@ function digitsOf(n: number): number {
   return n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
 }
 
-/** 0 ≤ n < 2^32, as decimal digits. */
-function writeU32(out: ByteOutput, n: number): void {
+/** 0 ≤ n < 1e8, as decimal digits. Int32 arithmetic (`| 0`): V8 turns the divisions into multiplications. */
+function writeSmall(out: ByteOutput, n: number): void {
   const buf = out.buf;
+  n |= 0;
   const end = out.pos + digitsOf(n);
   let p = end;
   while (n >= 100) {
-    const q = Math.floor(n / 100);
-    const r = (n - q * 100) * 2;
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
     buf[--p] = DIGIT_PAIRS[r + 1] as number;
     buf[--p] = DIGIT_PAIRS[r] as number;
     n = q;
   }
   if (n >= 10) {
-    buf[--p] = DIGIT_PAIRS[n * 2 + 1] as number;
-    buf[--p] = DIGIT_PAIRS[n * 2] as number;
+    buf[--p] = DIGIT_PAIRS[(n << 1) + 1] as number;
+    buf[--p] = DIGIT_PAIRS[n << 1] as number;
   } else {
     buf[--p] = 48 + n;
   }
@@ -97,11 +98,12 @@ function writeU32(out: ByteOutput, n: number): void {
 /** 0 ≤ n < 1e8, as exactly 8 digits (leading zeros). */
 function write8Digits(out: ByteOutput, n: number): void {
   const buf = out.buf;
+  n |= 0;
   let p = out.pos + 8;
   out.pos = p;
   for (let i = 0; i < 4; i++) {
-    const q = Math.floor(n / 100);
-    const r = (n - q * 100) * 2;
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
     buf[--p] = DIGIT_PAIRS[r + 1] as number;
     buf[--p] = DIGIT_PAIRS[r] as number;
     n = q;
@@ -109,17 +111,17 @@ function write8Digits(out: ByteOutput, n: number): void {
 }
 
 /**
- * A non-negative integer given as high·1e8 + low (0 ≤ low < 1e8, 0 ≤ high < 2^30): its
+ * A non-negative integer given as high·1e8 + low (0 ≤ low < 1e8, 0 ≤ high < 1e8 — true below 2^53): its
  * decimal digits. Hot callers split a value themselves (h = Math.floor(v / 1e8)) so that
  * only small integers cross a call: a double argument is boxed — allocated — when the
  * call is not inlined, and the garbage collector would then pay for every record.
  */
 export function writeDecimal(out: ByteOutput, high: number, low: number): void {
   if (high === 0) {
-    writeU32(out, low);
+    writeSmall(out, low);
     return;
   }
-  writeU32(out, high);
+  writeSmall(out, high);
   write8Digits(out, low);
 }
 
@@ -147,7 +149,7 @@ export function writeU64(out: ByteOutput, hi: number, lo: number): void {
   const carry = Math.floor(low / 1e8);
   const high = hh * 2814749 + hl * 42 + carry;
   if (high === 0) {
-    writeU32(out, low);
+    writeSmall(out, low);
     return;
   }
   writeSafeInt(out, high);

@@ -36,6 +36,8 @@ interface Plan {
   write: ValueWriter;
   /** A 1/2/4-byte integer: the DataView getter, so generated code can read and print it inline. */
   scalar?: 'Int8' | 'Uint8' | 'Int16' | 'Uint16' | 'Int32' | 'Uint32';
+  /** An 8-byte integer: generated code prints it inline below 2^53 (above, `write` quotes the exact decimal). */
+  wide?: { signed: boolean };
   /** Upper bound on its JSON bytes. */
   room: number;
   /** Bytes from its offset that must be in the record for the whole value to decode. */
@@ -187,6 +189,25 @@ function objectPlan(members: FlatMember[], ctx: Ctx, prefix: ReadonlyArray<reado
   return { write, room, extent };
 }
 
+/**
+ * Generated lines that print entry i at `o + offset`: integers read, signed, split into
+ * small halves and printed inline (no double crosses a call, see writeDecimal); anything
+ * else — and 64-bit values beyond 2^53 — through its writer W[i].
+ */
+function valueLines(e: Entry, i: number, le: boolean): string[] {
+  const at = `o + ${e.offset}`;
+  const call = `out.pos = p; W[${i}](out, dv, b, ${at}, end); p = out.pos;`;
+  const print = ['if (v < 0) { buf[p++] = 45; v = -v; }', 'h = Math.floor(v / 1e8); out.pos = p; D(out, h, v - h * 1e8); p = out.pos;'];
+  const { scalar, wide } = e.plan;
+  if (scalar) return [`v = dv.get${scalar}(${at}${scalar.endsWith('8') ? '' : `, ${le}`});`, ...print];
+  if (!wide) return [call];
+  const [hiAt, loAt] = le ? [4, 0] : [0, 4];
+  return [
+    `hi = dv.get${wide.signed ? 'Int32' : 'Uint32'}(${at} + ${hiAt}, ${le}); v = hi * 4294967296 + dv.getUint32(${at} + ${loAt}, ${le});`,
+    `if (hi >= -2097152 && hi < 2097152 && v > -9007199254740992) { ${print.join(' ')} } else { ${call} }`,
+  ];
+}
+
 function loopObjectWriter(ordered: Entry[], keys: Uint8Array[]): ValueWriter {
   const plans = ordered.map((e) => e.plan.write);
   const offsets = ordered.map((e) => e.offset);
@@ -213,18 +234,10 @@ function generatedObjectWriter(ordered: Entry[], keys: Uint8Array[], le: boolean
   ordered.forEach((e, i) => {
     const key = keys[i] ?? new Uint8Array();
     lines.push(key.length <= 48 ? `${Array.from(key, (c, j) => `buf[p + ${j}] = ${c};`).join(' ')} p += ${key.length};` : `out.pos = p; L(out, K[${i}]); p = out.pos;`);
-    const at = `o + ${e.offset}`;
-    const scalar = e.plan.scalar;
-    if (!scalar) lines.push(`out.pos = p; W[${i}](out, dv, b, ${at}, end); p = out.pos;`);
-    else {
-      // Read, sign, split into small halves, print: no double crosses a call (see writeDecimal).
-      lines.push(`v = dv.get${scalar}(${at}${scalar.endsWith('8') ? '' : `, ${le}`});`);
-      if (scalar.startsWith('Int')) lines.push('if (v < 0) { buf[p++] = 45; v = -v; }');
-      lines.push('h = Math.floor(v / 1e8); out.pos = p; D(out, h, v - h * 1e8); p = out.pos;');
-    }
+    lines.push(...valueLines(e, i, le));
   });
   lines.push('buf[p] = 125;', 'out.pos = p + 1;');
-  lines.unshift('let v = 0;', 'let h = 0;');
+  lines.unshift('let v = 0;', 'let h = 0;', 'let hi = 0;');
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const make = new Function('W', 'K', 'D', 'L', `'use strict'; return function (out, dv, b, o, end) {\n${lines.join('\n')}\n};`) as (...args: unknown[]) => ValueWriter;
@@ -292,7 +305,7 @@ function intPlan(size: number, signed: boolean, ctx: Ctx): Plan {
     case 4:
       return { write: int32Writer(int32Reader(size, signed, le)), room: size === 1 ? 4 : size === 2 ? 6 : 11, extent: size, scalar: `${signed ? 'Int' : 'Uint'}${size * 8}` as Plan['scalar'] };
     default:
-      return { write: int64Writer(signed, le), room: 23, extent: 8 };
+      return { write: int64Writer(signed, le), room: 23, extent: 8, wide: { signed } };
   }
 }
 
