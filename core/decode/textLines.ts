@@ -256,16 +256,20 @@ function writeText(out: ByteOutput, text: string): number {
   return safe.length;
 }
 
+/** A cell from a writer of ASCII: its width is the bytes it wrote. */
+function measured(write: (out: ByteOutput, dv: DataView, b: Uint8Array, o: number, end: number) => void): CellWriter {
+  return (out, dv, b, o, end) => {
+    const start = out.pos;
+    write(out, dv, b, o, end);
+    return out.pos - start;
+  };
+}
+
 function intCell(size: number, signed: boolean, le: boolean): Omit<Cell, 'offset'> {
   if (size !== 8) {
     const read = int32Reader(size, signed, le);
-    const write = int32Writer(read);
     return {
-      write(out, dv, b, o) {
-        const start = out.pos;
-        write(out, dv, b, o, 0);
-        return out.pos - start;
-      },
+      write: measured(int32Writer(read)),
       writeRight(out, dv, b, o, width) {
         // Split before any call, as in jsonLines (see writeDecimal); the width is known before writing.
         let v = read(dv, b, o);
@@ -285,11 +289,7 @@ function intCell(size: number, signed: boolean, le: boolean): Omit<Cell, 'offset
   const loAt = le ? 0 : 4;
   const hiAt = le ? 4 : 0;
   return {
-    write(out, dv, b, o) {
-      const start = out.pos;
-      write(out, dv, b, o, 0);
-      return out.pos - start;
-    },
+    write: measured(write),
     writeRight(out, dv, b, o, width) {
       const hi = signed ? dv.getInt32(o + hiAt, le) : dv.getUint32(o + hiAt, le);
       let v = hi * 4294967296 + dv.getUint32(o + loAt, le);
