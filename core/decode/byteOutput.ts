@@ -3,6 +3,8 @@
 // integers as digits without an intermediate string, 64-bit integers above 2^53 without
 // BigInt, hex, and JSON/text escaping — so printing a record allocates nothing.
 
+import { allocUninitialized } from '../util/bytes';
+
 const DIGIT_PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {
   DIGIT_PAIRS[i * 2] = 48 + Math.floor(i / 10);
@@ -17,13 +19,13 @@ export class ByteOutput {
 
   /** `chunkBytes`: the size of each buffer; callers take() them when about this full. */
   constructor(readonly chunkBytes = 256 * 1024) {
-    this.buf = allocBytes(chunkBytes);
+    this.buf = allocUninitialized(chunkBytes);
   }
 
   /** Makes room for `n` more bytes (a line larger than what is left grows the buffer). */
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = allocBytes(Math.max(this.buf.length * 2, this.pos + n));
+    const next = allocUninitialized(Math.max(this.buf.length * 2, this.pos + n));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }
@@ -31,7 +33,7 @@ export class ByteOutput {
   /** The bytes written so far; writing goes on in another buffer, so these may be written asynchronously. */
   take(): Uint8Array {
     const taken = this.buf.subarray(0, this.pos);
-    this.buf = this.spare.pop() ?? allocBytes(this.chunkBytes);
+    this.buf = this.spare.pop() ?? allocUninitialized(this.chunkBytes);
     this.pos = 0;
     return taken;
   }
@@ -43,11 +45,6 @@ export class ByteOutput {
       this.spare.push(new Uint8Array(chunk.buffer, 0, this.chunkBytes));
     }
   }
-}
-
-/** Memory for output that is written before it is read: Node's Buffer skips zero-filling it; elsewhere a Uint8Array. */
-function allocBytes(n: number): Uint8Array {
-  return typeof Buffer === 'function' ? Buffer.allocUnsafeSlow(n) : new Uint8Array(n);
 }
 
 export function writeByte(out: ByteOutput, byte: number): void {
