@@ -3,6 +3,7 @@
 // are never ignored. A reader that closed the pipe (EPIPE: `run … | head -3`) is a normal
 // end; any other error (ENOSPC on `> /dev/full`, EIO, …) is a failure the CLI reports in
 // one line and exits 1 for.
+import fs from 'node:fs';
 import { StudioError } from '../core/util/errors';
 
 /** What Output needs of a stream (process.stdout, a file stream, a socket). */
@@ -120,5 +121,23 @@ export class Output {
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
     for (const w of waiters) w();
+  }
+}
+
+/**
+ * `-o FILE` / `--output FILE` for any command. A regular file is replaced atomically (temp
+ * + rename), so a failed write leaves the old one; anything else that exists — a device,
+ * a FIFO, /dev/stdout — is written to directly (renaming over /dev/full as root would
+ * replace the device). Errors name the file and the errno.
+ */
+export async function writeOutputFile(file: string, shown: string, text: string | Uint8Array): Promise<void> {
+  const existing = await fs.promises.stat(file).catch(() => undefined);
+  const tmp = existing && !existing.isFile() ? undefined : `${file}.tmp-${process.pid}`;
+  try {
+    await fs.promises.writeFile(tmp ?? file, text);
+    if (tmp) await fs.promises.rename(tmp, file);
+  } catch (err) {
+    if (tmp) await fs.promises.rm(tmp, { force: true });
+    throw new StudioError(`cannot write ${shown}: ${describeSystemError(err)}`, { hint: 'check that the directory exists, is writable and has space', cause: err });
   }
 }
