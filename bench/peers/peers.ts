@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const WORKLOAD_DIR = path.resolve(__dirname, '..', 'bench', 'peers');
+/** This folder: run from source (tests) it is __dirname; bundled into dist/bench.js, dist/../bench/peers. */
+export const WORKLOAD_DIR = fs.existsSync(path.join(__dirname, 'workload.bpf.c')) ? __dirname : path.resolve(__dirname, '..', 'bench', 'peers');
 const workDir = path.join(os.tmpdir(), 'ringbuf-studio-bench');
 const outDir = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 
@@ -19,6 +20,33 @@ export interface PeerResult {
   windowS: number;
   recordsPerS: number;
   firstEventMs: number | null;
+  /** CPU the reader used (its process and its children, e.g. our helper) from the generator's start to the window's end. */
+  cpuMs?: number;
+}
+
+const CLK_TCK = 100;
+
+/** utime + stime of a process and its direct children, in ms (Linux /proc); 0 when gone. */
+export function treeCpuMs(pid: number): number {
+  const ticks = (p: string): number => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return 0; // exited in between: nothing more to count
+    }
+  };
+  let total = ticks(String(pid));
+  for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += ticks(p);
+    } catch {
+      // exited while we listed /proc: it is no child any more
+    }
+  }
+  return (total * 1000) / CLK_TCK;
 }
 
 export interface WorkloadArtifacts {
@@ -120,7 +148,7 @@ function exitOf(child: ChildProcess): Promise<string> {
   });
 }
 
-interface PeerSpec {
+export interface PeerSpec {
   name: string;
   outFile: string;
   /** argv; the peer must print `ready` (or match readyPattern) once attached. */
@@ -128,6 +156,8 @@ interface PeerSpec {
   readyPattern: RegExp;
   /** bpftrace with -o writes its "Attaching N probes" line into the output file. */
   readyInOutputFile?: boolean;
+  /** The peer prints to its stdout (ringbuf-studio run): stdout goes to outFile. */
+  stdoutToFile?: boolean;
   /** How to end it after the window (bpftrace runs until SIGINT). */
   stopSignal?: NodeJS.Signals;
   parseDropped?: (output: string) => number | null;
@@ -168,19 +198,23 @@ export function peerSpecs(object: string, goBin: string): PeerSpec[] {
 export async function measurePeer(spec: PeerSpec, generator: string, windowS: number): Promise<Omit<PeerResult, 'firstEventMs'>> {
   fs.rmSync(spec.outFile, { force: true });
   const { cmd, args, env } = spec.command(spec.outFile, windowS);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const out = spec.stdoutToFile ? fs.openSync(spec.outFile, 'w') : 'pipe';
+  const child = spawn(cmd, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...env } });
+  if (typeof out === 'number') fs.closeSync(out);
   const ended = exitOf(child);
   if (spec.readyInOutputFile) await waitForFile(spec.outFile, spec.readyPattern, 60_000);
   else await waitForLine(child, spec.readyPattern, 60_000);
+  const cpu0 = treeCpuMs(child.pid!);
   const gen = runGenerator(generator, windowS);
   await gen.done;
   await new Promise((r) => setTimeout(r, 500));
+  const cpuMs = treeCpuMs(child.pid!) - cpu0;
   if (spec.stopSignal) child.kill(spec.stopSignal);
   const output = await Promise.race([ended, new Promise<string>((r) => setTimeout(() => { child.kill('SIGKILL'); r(''); }, 30_000))]);
   const records = countLines(spec.outFile) - (spec.readyInOutputFile ? 1 : 0);
   const dropped = spec.parseDropped?.(output) ?? null;
   fs.rmSync(spec.outFile, { force: true });
-  return { name: spec.name, records, dropped: Number.isNaN(dropped) ? null : dropped, windowS, recordsPerS: records / windowS };
+  return { name: spec.name, records, dropped: Number.isNaN(dropped) ? null : dropped, windowS, recordsPerS: records / windowS, cpuMs };
 }
 
 /** Run → first event: generator already running; time from spawning the peer to its first output line. */

@@ -1,3 +1,5 @@
+// Every subcommand, in the order `ringbuf-studio --help` lists them. Adding one: a file
+// cli/commands/<name>.ts that exports `defineCommand({...})`, and one line here.
 import type { CliCommand } from '../command';
 import { lintCommand } from './lint';
 import { buildCommand } from './build';
@@ -10,5 +12,15 @@ import { exportGoCommand } from './exportGo';
 import { verifyCommand } from './verify';
 import { vmCommand } from './vm';
 
-// Add new subcommands here (one import + one entry).
-export const commands: CliCommand[] = [lintCommand, buildCommand, newCommand, templatesCommand, runCommand, probeCommand, vmlinuxCommand, exportGoCommand, verifyCommand, vmCommand];
+export const commands: CliCommand[] = [
+  lintCommand,
+  buildCommand,
+  newCommand,
+  templatesCommand,
+  runCommand,
+  probeCommand,
+  vmlinuxCommand,
+  exportGoCommand,
+  verifyCommand,
+  vmCommand,
+];

@@ -1,69 +1,35 @@
-// `ringbuf-studio lint <file.bpf.c|file.o> [--page-size N] [--format json]` — the
-// ringbuf linter on the command line. Output and exit code are fixed in design.md.
+// `ringbuf-studio lint <file.bpf.c|file.o>... [--page-size N] [--format json]` — the
+// ringbuf linter on the command line. Output and exit status are fixed in design.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CliUsageError, type CliCommand, type CliIo } from '../command';
-import { argReader, oneOf, pageSizeArg } from '../args';
-import { formatDiagnostic, toJsonDiagnostic, type Diagnostic } from '../../core/diagnostics';
+import { CliUsageError, defineCommand, type CliIo } from '../command';
+import { printDiagnostics } from '../diagnostics';
+import { ExitStatus } from '../exitStatus';
+import { option } from '../options';
+import { formatOption, pageSizeOption } from '../commonOptions';
+import type { Diagnostic } from '../../core/diagnostics';
 import { compileBpf } from '../../core/compile/build';
 import { lintFile, type LintOptions } from '../../core/lint/index';
 import { readBpfObject, requireBtf } from '../../core/elf/bpfObject';
 import { describeError, StudioError } from '../../core/util/errors';
 
-const usage = `usage: ringbuf-studio lint <file.bpf.c|file.o>... [options]
-
-Checks BPF ring buffer usage: map sizes, helper/map mismatches, reserve/submit
+const description = `Checks BPF ring buffer usage: map sizes, helper/map mismatches, reserve/submit
 pairing, record sizes. A .c file is checked from its source and, compiled with
 clang, from its object (authoritative values: macros, headers and -D expanded);
-a .o file from the object only.
+a .o file from the object only.`;
 
-options:
-  --page-size N       target page size in bytes (default 4096; arm64 may use 16384 or 65536)
-  --kernel RELEASE    target kernel release, e.g. 5.15.0, to check feature availability
-  --object FILE.o     use this compiled object of the (single) .c file instead of compiling it
-  --no-compile        check the source only (fast; no clang needed)
-  --format json|text  json prints [{file,line,column,endLine,endColumn,severity,code,message}]
+const options = {
+  pageSize: pageSizeOption,
+  kernel: option.value('--kernel', 'RELEASE', 'target kernel release, e.g. 5.15.0, to check feature availability', { parse: kernelRelease }),
+  object: option.value('--object', 'FILE.o', 'use this compiled object of the (single) .c file instead of compiling it'),
+  noCompile: option.switch('--no-compile', 'check the source only (fast; no clang needed)'),
+  format: formatOption,
+};
 
-exit status: 1 if any error was reported, 0 otherwise, 2 for bad arguments.`;
-
-interface LintArgs {
-  files: string[];
-  format: 'text' | 'json';
-  object?: string;
-  compile: boolean;
-  opts: LintOptions;
-}
-
-function parseArgs(argv: string[]): LintArgs {
-  const out: LintArgs = { files: [], format: 'text', compile: true, opts: {} };
-  const r = argReader(argv);
-  for (let a = r.next(); a; a = r.next()) {
-    switch (a.flag) {
-      case '--page-size':
-        out.opts.pageSize = pageSizeArg(a.value());
-        break;
-      case '--kernel':
-        out.opts.kernelRelease = a.value();
-        if (!/^\d+\.\d+/.test(out.opts.kernelRelease)) throw new CliUsageError(`--kernel ${out.opts.kernelRelease}: expected a release like 5.15.0`);
-        break;
-      case '--object':
-        out.object = a.value();
-        break;
-      case '--no-compile':
-        out.compile = false;
-        break;
-      case '--format':
-        out.format = oneOf('--format', a.value(), ['json', 'text'] as const);
-        break;
-      default:
-        if (a.raw.startsWith('-')) throw new CliUsageError(`unknown option ${a.raw}`);
-        out.files.push(a.raw);
-    }
-  }
-  if (out.files.length === 0) throw new CliUsageError('no input file');
-  if (out.object && out.files.length !== 1) throw new CliUsageError('--object goes with exactly one source file');
-  return out;
+function kernelRelease(raw: string, flag: string): string {
+  if (!/^\d+\.\d+/.test(raw)) throw new CliUsageError(`${flag} ${raw}: expected a release like 5.15.0`);
+  return raw;
 }
 
 function readInput(file: string, cwd: string): Buffer {
@@ -135,28 +101,20 @@ export async function lintPaths(args: { files: string[]; object?: string; compil
   return all;
 }
 
-export function printDiagnostics(diags: Diagnostic[], format: 'text' | 'json', io: CliIo): void {
-  if (format === 'json') {
-    io.stdout(JSON.stringify(diags.map(toJsonDiagnostic), null, 2) + '\n');
-    return;
-  }
-  for (const d of diags) io.stdout(formatDiagnostic(d) + '\n');
-  const errors = diags.filter((d) => d.severity === 'error').length;
-  const warnings = diags.filter((d) => d.severity === 'warning').length;
-  if (errors + warnings > 0) {
-    const parts = [errors && `${errors} error${errors === 1 ? '' : 's'}`, warnings && `${warnings} warning${warnings === 1 ? '' : 's'}`].filter(Boolean);
-    io.stderr(`${parts.join(' and ')} generated.\n`);
-  }
-}
-
-export const lintCommand: CliCommand = {
+export const lintCommand = defineCommand({
   name: 'lint',
   summary: 'check ring buffer usage in a BPF C file or object',
-  usage,
-  async run(argv: string[], io: CliIo): Promise<number> {
-    const args = parseArgs(argv);
-    const diags = await lintPaths(args, io);
-    printDiagnostics(diags, args.format, io);
-    return diags.some((d) => d.severity === 'error') ? 1 : 0;
+  description,
+  positionals: { usage: '<file.bpf.c|file.o>...', min: 1, max: Infinity, missing: 'no input file' },
+  options,
+  exitStatus: '1 if any error was reported, 0 otherwise',
+  async run({ options: o, positionals: files }, io) {
+    if (o.object !== undefined && files.length !== 1) throw new CliUsageError('--object goes with exactly one source file');
+    const opts: LintOptions = {};
+    if (o.pageSize !== undefined) opts.pageSize = o.pageSize;
+    if (o.kernel !== undefined) opts.kernelRelease = o.kernel;
+    const diags = await lintPaths({ files, compile: !o.noCompile, opts, ...(o.object !== undefined ? { object: o.object } : {}) }, io);
+    printDiagnostics(diags, io, { format: o.format, to: 'stdout', summary: o.format === 'text', typed: files });
+    return diags.some((d) => d.severity === 'error') ? ExitStatus.failure : ExitStatus.ok;
   },
-};
+});

@@ -1,35 +1,39 @@
 // `ringbuf-studio new <template> <dir>` — scaffolds a program from a template.
 import path from 'node:path';
-import { CliUsageError, type CliCommand, type CliIo } from '../command';
-import { oneOf, parseOptions } from '../args';
+import { defineCommand } from '../command';
+import { displayPath } from '../diagnostics';
+import { ExitStatus } from '../exitStatus';
+import { option } from '../options';
 import { listTemplates, scaffoldTemplate, type ScaffoldOptions } from '../../core/templates';
-import { ARCHES, displayPath } from './build';
+import { archOption } from './build';
 
-const usage = `usage: ringbuf-studio new <template> <dir> [options]
-
-Creates <dir> (or uses it if it exists) with the template's program, its shared
+const description = `Creates <dir> (or uses it if it exists) with the template's program, its shared
 event header, a README and .vscode/ settings for C IntelliSense. Never overwrites
-a file. \`ringbuf-studio templates\` lists the templates.
+a file. \`ringbuf-studio templates\` lists the templates.`;
 
-options:
-  --vmlinux DIR    folder with the target's vmlinux.h, for IntelliSense (default: the local kernel's)
-  --arch ARCH      __TARGET_ARCH_ARCH for IntelliSense (default: this host's)`;
+const options = {
+  vmlinux: option.value('--vmlinux', 'DIR', "folder with the target's vmlinux.h, for IntelliSense (default: the local kernel's)"),
+  arch: archOption("__TARGET_ARCH_ARCH for IntelliSense (default: this host's)"),
+};
 
-export const newCommand: CliCommand = {
+export const newCommand = defineCommand({
   name: 'new',
   summary: 'create a BPF program from a template',
-  usage,
-  async run(argv: string[], io: CliIo): Promise<number> {
-    const parsed = parseOptions(argv, { vmlinux: { type: 'string' }, arch: { type: 'string' } });
-    const [name, dir, ...extra] = parsed.positionals;
-    if (!name || !dir) {
-      const names = listTemplates().map((t) => t.name).join(', ');
-      throw new CliUsageError(`expected <template> <dir> (templates: ${names})`);
-    }
-    if (extra.length) throw new CliUsageError(`unexpected argument ${extra.join(' ')}`);
+  description,
+  positionals: {
+    usage: '<template> <dir>',
+    min: 2,
+    max: 2,
+    missing: () => `expected <template> <dir> (templates: ${listTemplates()
+      .map((t) => t.name)
+      .join(', ')})`,
+  },
+  options,
+  exitStatus: '0 when the files were created, 1 on failure (nothing is overwritten)',
+  async run({ options: o, positionals: [name = '', dir = ''] }, io) {
     const opts: ScaffoldOptions = {};
-    if (parsed.values.vmlinux) opts.vmlinuxHeaderDir = path.resolve(io.cwd, parsed.values.vmlinux);
-    if (parsed.values.arch) opts.arch = oneOf('--arch', parsed.values.arch, ARCHES);
+    if (o.vmlinux) opts.vmlinuxHeaderDir = path.resolve(io.cwd, o.vmlinux);
+    if (o.arch) opts.arch = o.arch;
 
     const dest = path.resolve(io.cwd, dir);
     const result = await scaffoldTemplate(name, dest, opts);
@@ -49,6 +53,6 @@ export const newCommand: CliCommand = {
         '',
       ].join('\n'),
     );
-    return 0;
+    return ExitStatus.ok;
   },
-};
+});

@@ -1,25 +1,22 @@
 // `ringbuf-studio probe [--target T]… [--format json]`: what each target's kernel can
 // do — release, arch, page size, BTF, ring buffers, and which attach types work.
-import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { defineCommand } from '../command';
+import { ExitStatus } from '../exitStatus';
+import { option } from '../options';
+import { cliConnectOptions, targetOptions, targetsOf } from '../targetOptions';
 import type { Hello } from '../../core/protocol/helper';
 import { kernelProblem } from '../../core/util/kernel';
 import { probeTarget } from '../../core/session/oneShot';
-import { connectTarget, LOCAL_TARGET } from '../../core/transport/registry';
+import { connectTarget } from '../../core/transport/registry';
 import { describeError } from '../../core/util/errors';
-import { argReader, oneOf } from '../args';
-import { cliConnectOptions, takeTargetArg, type TargetArgs } from './run';
 
-const usage = `usage: ringbuf-studio probe [--target T]... [--format json|text]
+const description = `Asks the helper on each target what its kernel supports: release, arch, page
+size, kernel BTF, BPF ring buffers, program types and attach types.`;
 
-Asks the helper on each target what its kernel supports: release, arch, page
-size, kernel BTF, BPF ring buffers, program types and attach types.
-
-options:
-  --target T             local (default), an ~/.ssh/config alias, user@host[:port], or a VM
-                         kernel such as qemu:debian-5.10 (ringbuf-studio vm list); repeatable
-  --format json|text     json: one object (an array for several targets)
-  --accept-new-host-key  trust an SSH host key seen for the first time
-  --helper PATH          the local ringbuf-helper binary to use`;
+const options = {
+  ...targetOptions,
+  format: option.choice('--format', ['json', 'text'] as const, 'text', 'json: one object (an array for several targets)'),
+};
 
 export interface ProbeReport {
   target: string;
@@ -82,43 +79,33 @@ function text(r: ProbeReport): string {
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
 }
 
-async function run(argv: string[], io: CliIo): Promise<number> {
-  const args: TargetArgs & { format: 'json' | 'text' } = { targets: [], acceptNewHostKey: false, verbose: false, format: 'text' };
-  const r = argReader(argv);
-  for (let a = r.next(); a; a = r.next()) {
-    if (takeTargetArg(args, a.flag, a.value)) continue;
-    if (a.flag === '--format') {
-      args.format = oneOf('--format', a.value(), ['json', 'text'] as const);
-      continue;
-    }
-    throw new CliUsageError(`unknown argument ${a.raw}`);
-  }
-  if (!args.targets.length) args.targets.push(LOCAL_TARGET);
-  const reports: ProbeReport[] = [];
-  let failed = false;
-  for (const spec of args.targets) {
-    let conn;
-    try {
-      conn = await connectTarget(spec, cliConnectOptions(args, io));
-      reports.push(probeReport(spec, await probeTarget(conn, { signal: io.signal })));
-    } catch (err) {
-      failed = true;
-      io.stderr(`ringbuf-studio probe: ${spec}: ${describeError(err)}\n`);
-    } finally {
-      await conn?.close();
-    }
-  }
-  if (args.format === 'json') {
-    if (reports.length) io.stdout(JSON.stringify(args.targets.length === 1 ? reports[0] : reports, null, 2) + '\n');
-  } else {
-    io.stdout(reports.map(text).join('\n'));
-  }
-  return failed ? 1 : 0;
-}
-
-export const probeCommand: CliCommand = {
+export const probeCommand = defineCommand({
   name: 'probe',
   summary: "show a target's kernel, page size, BTF, ring buffer and attach support",
-  usage,
-  run,
-};
+  description,
+  options,
+  exitStatus: '1 if a target could not be probed, 0 otherwise',
+  async run({ options: o }, io) {
+    const targets = targetsOf(o);
+    const reports: ProbeReport[] = [];
+    let failed = false;
+    for (const spec of targets) {
+      let conn;
+      try {
+        conn = await connectTarget(spec, cliConnectOptions(o, io));
+        reports.push(probeReport(spec, await probeTarget(conn, { signal: io.signal })));
+      } catch (err) {
+        failed = true;
+        io.stderr(`ringbuf-studio probe: ${spec}: ${describeError(err)}\n`);
+      } finally {
+        await conn?.close();
+      }
+    }
+    if (o.format === 'json') {
+      if (reports.length) io.stdout(JSON.stringify(targets.length === 1 ? reports[0] : reports, null, 2) + '\n');
+    } else {
+      io.stdout(reports.map(text).join('\n'));
+    }
+    return failed ? ExitStatus.failure : ExitStatus.ok;
+  },
+});

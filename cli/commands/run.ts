@@ -1,336 +1,251 @@
 // `ringbuf-studio run <file.bpf.c|.o> [--target T]… [--max-entries MAP=N]… [--count N]
 //  [--duration S] [--format jsonl] [--attach PROG]… [--accept-new-host-key]`
 // Events on stdout (JSON lines, or aligned columns), stats and logs on stderr.
-// Failures print like a compiler (`file:line:col: error: …`) and exit 1.
-import fs from 'node:fs';
-import os from 'node:os';
+// Failures print like a compiler (`file:line:col: error: …`) and exit 1; so does an
+// event that cannot be printed or a stdout that cannot be written (a closed reader is a
+// normal end).
 import path from 'node:path';
-import { CliUsageError, type CliCommand, type CliIo } from '../command';
-import { argReader } from '../args';
-import { compileDecoder, eventToJson, type Column, type EventDecoder } from '../../core/decode/decode';
-import type { EventLayout, FieldType } from '../../core/decode/layout';
-import type { Diagnostic } from '../../core/diagnostics';
+import { CliUsageError, defineCommand, type CliIo } from '../command';
+import { printDiagnostics } from '../diagnostics';
+import { EventPrinter, eventSinkOf } from '../eventPrinter';
+import { ExitStatus } from '../exitStatus';
+import { option, type OptionValues } from '../options';
+import { cliConnectOptions, targetOptions, targetsOf } from '../targetOptions';
 import type { Stats } from '../../core/protocol/helper';
 import { describeBooks } from '../../core/run/account';
 import { parseOverride } from '../../core/run/overrides';
-import { RunError, startRun, type RunEnd } from '../../core/run/run';
-import { verifierLogExcerpt } from '../../core/verifier/diagnostics';
+import { RunError, startRun, type RunHandle, type RunListeners } from '../../core/run/run';
 import type { RecordBatch } from '../../core/session/types';
-import { LOCAL_TARGET, type ConnectTargetOptions } from '../../core/transport/registry';
-import { describeError, StudioError } from '../../core/util/errors';
+import { describeError, StudioError, wrapError } from '../../core/util/errors';
 
-const usage = `usage: ringbuf-studio run <file.bpf.c|file.o> [options]
+export { printDiagnostics } from '../diagnostics';
 
-Builds (for a .bpf.c), loads and attaches the program on each target and prints
+const description = `Builds (for a .bpf.c), loads and attaches the program on each target and prints
 the events its ring buffers deliver, decoded with field names from BTF.
+Stops on --count/--duration or Ctrl-C and detaches everything.`;
 
-options:
-  --target T             local (default), an ~/.ssh/config alias, user@host[:port], or a VM
-                         kernel such as qemu:debian-5.10 (ringbuf-studio vm list); repeat for several
-  --max-entries MAP=N    override a map's max_entries at load (rings: power of two × page size); repeatable
-  --count N              stop after N events
-  --duration S           stop after S seconds
-  --format jsonl|text    jsonl: one JSON object per event; text (default): aligned columns
-  --attach PROG          attach only this program (repeatable; default: all)
-  --accept-new-host-key  trust an SSH host key seen for the first time (it is saved to known_hosts)
-  --no-lint              load even when the ring buffer linter reports errors
-  --helper PATH          the local ringbuf-helper binary to use
-  --quiet                no periodic stats on stderr
-  --verbose              libbpf's info messages and connection details on stderr
-
-Stops on --count/--duration or Ctrl-C and detaches everything.
-exit status: 0 when stopped normally, 1 on failure, 2 for bad arguments.`;
-
-export interface TargetArgs {
-  targets: string[];
-  acceptNewHostKey: boolean;
-  helperPath?: string;
-  verbose: boolean;
+function positiveCount(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new CliUsageError(`${flag} ${raw}: expected a positive whole number`);
+  return n;
 }
 
-interface RunArgs extends TargetArgs {
-  file: string;
-  maxEntries: Record<string, number>;
-  count?: number;
-  durationMs?: number;
-  format: 'jsonl' | 'text';
-  attach: string[];
-  lint: boolean;
-  quiet: boolean;
+function durationMs(raw: string, flag: string): number {
+  const s = Number(raw.replace(/s$/, ''));
+  if (!Number.isFinite(s) || s <= 0) throw new CliUsageError(`${flag} ${raw}: expected seconds, e.g. 5 or 0.5`);
+  return Math.round(s * 1000);
 }
 
-/** Handles the options every target-taking command shares; false when `flag` is not one. */
-export function takeTargetArg(out: TargetArgs, flag: string, value: () => string): boolean {
-  switch (flag) {
-    case '--target':
-    case '-t':
-      out.targets.push(value());
-      return true;
-    case '--accept-new-host-key':
-      out.acceptNewHostKey = true;
-      return true;
-    case '--helper':
-      out.helperPath = value();
-      return true;
-    case '--verbose':
-    case '-v':
-      out.verbose = true;
-      return true;
-    default:
-      return false;
+function maxEntriesArg(raw: string): [string, number] {
+  try {
+    return parseOverride(raw);
+  } catch (err) {
+    throw new CliUsageError(err instanceof Error ? err.message : String(err));
   }
 }
 
-function parseArgs(argv: string[]): RunArgs {
-  const out: RunArgs = { file: '', targets: [], acceptNewHostKey: false, verbose: false, maxEntries: {}, format: 'text', attach: [], lint: true, quiet: false };
-  const r = argReader(argv);
-  for (let a = r.next(); a; a = r.next()) {
-    if (takeTargetArg(out, a.flag, a.value)) continue;
-    switch (a.flag) {
-      case '--max-entries': {
-        let parsed: [string, number];
-        try {
-          parsed = parseOverride(a.value());
-        } catch (err) {
-          throw new CliUsageError(err instanceof Error ? err.message : String(err));
-        }
-        out.maxEntries[parsed[0]] = parsed[1];
-        break;
-      }
-      case '--count': {
-        const v = a.value();
-        const n = Number(v);
-        if (!Number.isSafeInteger(n) || n <= 0) throw new CliUsageError(`--count ${v}: expected a positive whole number`);
-        out.count = n;
-        break;
-      }
-      case '--duration': {
-        const v = a.value();
-        const s = Number(v.replace(/s$/, ''));
-        if (!Number.isFinite(s) || s <= 0) throw new CliUsageError(`--duration ${v}: expected seconds, e.g. 5 or 0.5`);
-        out.durationMs = Math.round(s * 1000);
-        break;
-      }
-      case '--format': {
-        const f = a.value();
-        if (f !== 'jsonl' && f !== 'text' && f !== 'json') throw new CliUsageError(`--format ${f}: expected jsonl or text`);
-        out.format = f === 'text' ? 'text' : 'jsonl';
-        break;
-      }
-      case '--attach':
-        out.attach.push(a.value());
-        break;
-      case '--no-lint':
-        out.lint = false;
-        break;
-      case '--quiet':
-      case '-q':
-        out.quiet = true;
-        break;
-      default:
-        if (a.flag.startsWith('-') && a.flag !== '-') throw new CliUsageError(`unknown option ${a.raw}`);
-        if (out.file) throw new CliUsageError(`one program at a time (got ${out.file} and ${a.raw})`);
-        out.file = a.raw;
+const options = {
+  ...targetOptions,
+  maxEntries: option.list('--max-entries', 'MAP=N', "override a map's max_entries at load (rings: power of two × page size); repeatable", { parse: maxEntriesArg }),
+  count: option.value('--count', 'N', 'stop after N events', { parse: positiveCount }),
+  durationMs: option.value('--duration', 'S', 'stop after S seconds', { parse: durationMs }),
+  format: option.choice('--format', ['jsonl', 'text'] as const, 'text', 'jsonl: one JSON object per event; text: aligned columns', { aliases: { json: 'jsonl' } }),
+  attach: option.list('--attach', 'PROG', 'attach only this program (repeatable; default: all)'),
+  noLint: option.switch('--no-lint', 'load even when the ring buffer linter reports errors'),
+  quiet: option.switch('--quiet', 'no periodic stats on stderr', { short: '-q' }),
+};
+
+type RunArgs = OptionValues<typeof options> & { file: string; targets: string[] };
+
+/** Why the run was cut short by the CLI itself, when it was. */
+interface CliStop {
+  controller: AbortController;
+  failure?: StudioError;
+}
+
+export const runCommand = defineCommand({
+  name: 'run',
+  summary: 'load a program on targets and print its ring buffer events',
+  description,
+  positionals: { usage: '<file.bpf.c|file.o>', min: 1, max: 1, missing: 'no program given (a .bpf.c or .o file)' },
+  options,
+  trailing: { usage: '-- CMD [ARGS…]', help: 'run CMD on the target once attached; stop when it exits' },
+  exitStatus: '0 when stopped normally (count, duration, Ctrl-C, a closed reader), 1 on failure',
+  async run({ options: o, positionals: [file = ''], trailing }, io) {
+    if (trailing !== undefined) throw new CliUsageError('running a command after -- is not available in this version');
+    try {
+      return await runWith({ ...o, file, targets: targetsOf(o) }, io);
+    } catch (err) {
+      if (err instanceof StudioError && err.code === 'EUSAGE') throw new CliUsageError(err.message);
+      throw err;
+    }
+  },
+});
+
+async function runWith(args: RunArgs, io: CliIo): Promise<ExitStatus> {
+  const stop: CliStop = { controller: new AbortController() };
+  const signals = [io.signal, stop.controller.signal, ...(io.output ? [io.output.gone] : [])];
+  const multi = args.targets.length > 1;
+  const printer = new EventPrinter(eventSinkOf(io), {
+    format: args.format,
+    layouts: new Map(),
+    multiHost: multi,
+    hostWidth: Math.max(4, ...args.targets.map((t) => t.length)),
+    onUntyped: (map) => io.stderr(untypedHint(map)),
+    onFailure: (err) => stream.failed(err, 'cannot write the events'),
+  });
+  const stream = new StreamState(printer, stop);
+  const logs = new HeldLogs(io, args.verbose);
+  let handle: RunHandle;
+  try {
+    handle = await startRun({
+      file: path.resolve(io.cwd, args.file),
+      targets: args.targets,
+      maxEntries: Object.fromEntries(args.maxEntries),
+      attach: args.attach,
+      lint: !args.noLint,
+      signal: AbortSignal.any(signals),
+      connect: cliConnectOptions(args, io),
+      ...(args.count !== undefined ? { count: args.count } : {}),
+      ...(args.durationMs !== undefined ? { durationMs: args.durationMs } : {}),
+      ...(args.helperPath ? { helperPath: args.helperPath } : {}),
+      listeners: listenersFor(args, io, stream, logs),
+    });
+  } catch (err) {
+    logs.release(!(err instanceof RunError && err.diagnostics.length));
+    printer.dispose();
+    if (io.signal.aborted) {
+      io.stderr('ringbuf-studio run: cancelled\n');
+      return ExitStatus.interrupted;
+    }
+    printFailure(err, io, args.file);
+    return ExitStatus.failure;
+  }
+  // libbpf's lines about programs the kernel refused repeat the attach diagnostics above.
+  logs.release(!handle.diagnostics.some((d) => d.code === 'attach'));
+  return stream.follow(handle, args, io);
+}
+
+/** Batches before the layouts are known wait; afterwards they print. A printing failure stops the run. */
+class StreamState {
+  private pending: RecordBatch[] | undefined = [];
+  private readonly lastStats = new Map<string, { stats: Stats; printedAt: number }>();
+
+  constructor(
+    readonly printer: EventPrinter,
+    private readonly stop: CliStop,
+  ) {}
+
+  batch(b: RecordBatch): void {
+    if (this.stop.controller.signal.aborted) return;
+    if (this.pending) {
+      this.pending.push(b);
+      return;
+    }
+    try {
+      this.printer.print(b);
+    } catch (err) {
+      this.failed(err, `cannot print the events of ring '${b.map}'`);
     }
   }
-  if (!out.file) throw new CliUsageError('no program given (a .bpf.c or .o file)');
-  if (out.targets.length === 0) out.targets.push(LOCAL_TARGET);
-  return out;
+
+  /** The event path never swallows: the run ends, and says why. */
+  failed(err: unknown, what: string): void {
+    if (this.stop.failure) return;
+    this.stop.failure = wrapError(err, what);
+    this.stop.controller.abort();
+  }
+
+  stats(target: string, s: Stats, io: CliIo, quiet: boolean, multi: boolean): void {
+    const prev = this.lastStats.get(target);
+    const now = Date.now();
+    const show = !quiet && (!prev || now - prev.printedAt >= 2000);
+    this.lastStats.set(target, { stats: s, printedAt: show ? now : (prev?.printedAt ?? 0) });
+    if (show && s.rings.some((r) => r.records > 0)) io.stderr(formatStats(target, s, multi));
+  }
+
+  /** Prints what waited, streams until the run ends, then reports how it ended. */
+  async follow(handle: RunHandle, args: RunArgs, io: CliIo): Promise<ExitStatus> {
+    this.printer.setLayouts(handle.layouts);
+    this.printer.setFlowControl({
+      pause: () => handle.targets.forEach((t) => t.session.pauseReading()),
+      resume: () => handle.targets.forEach((t) => t.session.resumeReading()),
+    });
+    const waiting = this.pending ?? [];
+    this.pending = undefined;
+    for (const b of waiting) this.batch(b);
+    const multi = args.targets.length > 1;
+    const attached = [...handle.loaded].map(([t, l]) => `${multi ? `${t}: ` : ''}${l.programs.filter((p) => p.attached).map((p) => `${p.name} → ${p.section}`).join(', ')}`);
+    if (!args.quiet) io.stderr(`ringbuf-studio: attached ${attached.join('; ')}${args.count ? `; stopping after ${args.count} events` : ''}${args.durationMs ? `; stopping after ${args.durationMs / 1000} s` : ''} (Ctrl-C stops)\n`);
+    const end = await handle.done;
+    this.printer.dispose();
+    if (!args.quiet) for (const [t, { stats }] of this.lastStats) io.stderr(formatStats(t, stats, multi));
+    const cut = this.stop.failure ?? io.output?.takeFailure();
+    if (cut) {
+      io.stderr(`ringbuf-studio run: ${describeError(cut)}; detached after ${end.events} events\n`);
+      return ExitStatus.failure;
+    }
+    const failed = end.reason === 'helper-exited' || end.reason === 'connection-lost';
+    // The books: what was delivered, left in a ring, dropped by the program (per target when several).
+    if (multi) for (const t of end.targets) io.stderr(`ringbuf-studio: ${t.target}: ${describeBooks(t, '')}\n`);
+    io.stderr(`ringbuf-studio: ${failed ? 'error: ' : ''}${end.message}; detached\n`);
+    return failed ? ExitStatus.failure : ExitStatus.ok;
+  }
 }
 
-/** Connection options for the CLI: no prompts; a new host key only with --accept-new-host-key. */
-export function cliConnectOptions(args: TargetArgs, io: CliIo): ConnectTargetOptions {
+/** libbpf's load-failure lines repeat what the diagnostics say: held until we know whether they do. */
+class HeldLogs {
+  private held: string[] | undefined = [];
+  constructor(
+    private readonly io: CliIo,
+    private readonly verbose: boolean,
+  ) {}
+  log(line: string): void {
+    if (this.held && !this.verbose) this.held.push(line);
+    else this.io.stderr(line);
+  }
+  /** Prints what was held (when `show`) and from now on prints at once. */
+  release(show: boolean): void {
+    if (show) for (const l of this.held ?? []) this.io.stderr(l);
+    this.held = undefined;
+  }
+}
+
+function listenersFor(args: RunArgs, io: CliIo, stream: StreamState, logs: HeldLogs): Partial<RunListeners> {
+  const multi = args.targets.length > 1;
   return {
-    signal: io.signal,
-    ...(args.helperPath ? { helperPath: args.helperPath } : {}),
-    qemu: { log: (msg) => io.stderr(`ringbuf-studio: ${msg}\n`) }, // downloads and boots take seconds: say so
-    confirmHostKey: (info) => {
-      if (args.acceptNewHostKey) {
-        io.stderr(`ringbuf-studio: trusting new ${info.keyType} host key for ${info.host}:${info.port} (${info.fingerprint}); saved to known_hosts\n`);
-        return Promise.resolve(true);
-      }
-      io.stderr(
-        `ringbuf-studio: ${info.host}:${info.port} presents an unknown ${info.keyType} host key ${info.fingerprint}\n` +
-          `  check it with the host's administrator, then re-run with --accept-new-host-key (or add it with ssh-keyscan / ssh)\n`,
-      );
-      return Promise.resolve(false);
+    // Batches can arrive before startRun returns the layouts: StreamState holds them briefly.
+    batch: (b) => stream.batch(b),
+    stats: (target, s) => stream.stats(target, s, io, args.quiet, multi),
+    log: (target, level, text) => {
+      if (level === 'debug' || (level === 'info' && !args.verbose)) return;
+      logs.log(`ringbuf-studio: ${multi ? `${target}: ` : ''}${level === 'warn' ? '' : `${level}: `}${text}\n`);
     },
-    ...(args.verbose ? { log: (level, msg) => io.stderr(`ringbuf-studio: [${level}] ${msg}\n`) } : {}),
+    diagnostics: (d) => printDiagnostics(d, io, { typed: [args.file] }),
+    state: (state, detail) => {
+      // Stopping: the helpers must be read to the end (their final frames), congested or not.
+      if (state === 'stopping') stream.printer.setFlowControl(undefined);
+      if (args.verbose) io.stderr(`ringbuf-studio: ${state}${detail ? ` (${detail})` : ''}\n`);
+    },
   };
 }
 
-/** `file:line:col: error: message [code]` with the path relative to cwd, then the log excerpt for verifier errors. */
-export function printDiagnostics(diags: readonly Diagnostic[], io: CliIo): void {
-  for (const d of diags) {
-    const file = path.isAbsolute(d.file) ? path.relative(io.cwd, d.file) || d.file : d.file;
-    const sev = d.severity === 'information' || d.severity === 'hint' ? 'note' : d.severity;
-    io.stderr(`${file.startsWith('..') ? d.file : file}:${d.line}:${d.column}: ${sev}: ${d.message} [${d.code}]\n`);
-    for (const r of d.related ?? []) {
-      const rf = path.isAbsolute(r.file) ? path.relative(io.cwd, r.file) || r.file : r.file;
-      io.stderr(`${rf.startsWith('..') ? r.file : rf}:${r.range.line}:${r.range.column}: note: ${r.message}\n`);
-    }
-    if (d.code === 'verifier' && d.detail) {
-      io.stderr(`verifier log (last lines; ${saveVerifierLog(d.detail)}):\n${indent(verifierLogExcerpt(d.detail))}\n`);
-    } else if (d.code === 'attach' && d.detail) {
-      io.stderr(`  ${d.detail}\n`);
-    }
-  }
+function untypedHint(map: string): string {
+  return (
+    `ringbuf-studio: events of ring '${map}' have no known type; printing them as hex.\n` +
+    `  hint: declare it: reserve with sizeof(struct X) (or sizeof(*p) with p a struct X *), or add __type(value, struct X) / btf_decl_tag("event_type:X") to the map\n`
+  );
 }
 
-/**
- * A terminal cannot show a multi-megabyte verifier log: the whole log goes to a private
- * file (0600 in a fresh 0700 directory) and the excerpt names it.
- */
-function saveVerifierLog(log: string): string {
-  const lines = log.split('\n').length;
-  const size = log.length >= 1 << 20 ? `${(log.length / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(log.length / 1024)} KiB`;
-  try {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringbuf-studio-verifier-'));
-    const file = path.join(dir, 'verifier.log');
-    fs.writeFileSync(file, log, { mode: 0o600 });
-    return `full log, ${lines} lines, ${size}: ${file}`;
-  } catch (err) {
-    return `the full log (${lines} lines) could not be saved: ${describeError(err)}`;
-  }
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `  | ${l}`)
-    .join('\n');
-}
-
-function printFailure(err: unknown, io: CliIo): void {
+function printFailure(err: unknown, io: CliIo, file: string): void {
   if (err instanceof RunError && err.diagnostics.length) {
-    printDiagnostics(err.diagnostics, io);
+    printDiagnostics(err.diagnostics, io, { typed: [file] });
     io.stderr(`ringbuf-studio run: ${err.message}\n`);
     if (err.hint) io.stderr(`  hint: ${err.hint}\n`);
     if (err.stage === 'build' && !err.diagnostics.some((d) => d.severity === 'error') && err.detail) io.stderr(`${err.detail}\n`);
     return;
   }
   io.stderr(`ringbuf-studio run: ${describeError(err)}\n`);
-}
-
-// ───────────────────────────── output ─────────────────────────────
-
-interface MapOutput {
-  decoder: EventDecoder | undefined;
-  columns: Column[];
-  widths: number[];
-  headerDone: boolean;
-  hinted: boolean;
-}
-
-/** Display width for a column from its type: digits of the largest value, the char array's length, … */
-function columnWidth(name: string, t: FieldType): number {
-  let w: number;
-  switch (t.kind) {
-    case 'int':
-      w = t.bool ? 5 : Math.ceil(t.size * 8 * Math.log10(2)) + (t.signed ? 1 : 0);
-      break;
-    case 'enum':
-      w = Math.max(...t.values.map((v) => v.name.length), 4);
-      break;
-    case 'array':
-      w = t.elem.kind === 'int' && t.elem.size === 1 && t.elem.char ? Math.min(t.count, 32) : 16;
-      break;
-    case 'ptr':
-      w = 18;
-      break;
-    case 'float':
-      w = 12;
-      break;
-    default:
-      w = 16;
-  }
-  return Math.max(name.length, Math.min(w, 20));
-}
-
-function isNumeric(c: Column): boolean {
-  return c.kind === 'int' || c.kind === 'float';
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-class EventPrinter {
-  private readonly maps = new Map<string, MapOutput>();
-  constructor(
-    private readonly io: CliIo,
-    private readonly format: 'jsonl' | 'text',
-    layouts: Map<string, EventLayout | null>,
-    private readonly multiHost: boolean,
-    private readonly hostWidth: number,
-  ) {
-    for (const [map, layout] of layouts) {
-      const decoder = layout ? compileDecoder(layout) : undefined;
-      const columns = decoder?.columns ?? [];
-      this.maps.set(map, { decoder, columns, widths: columns.map((c) => columnWidth(c.name, c.type)), headerDone: false, hinted: false });
-    }
-  }
-
-  private get multiMap(): boolean {
-    return this.maps.size > 1;
-  }
-
-  print(b: RecordBatch): void {
-    let out = this.maps.get(b.map);
-    if (!out) {
-      out = { decoder: undefined, columns: [], widths: [], headerDone: false, hinted: false };
-      this.maps.set(b.map, out);
-    }
-    if (!out.decoder && !out.hinted) {
-      out.hinted = true;
-      this.io.stderr(
-        `ringbuf-studio: events of ring '${b.map}' have no known type; printing them as hex.\n` +
-          `  hint: declare it: reserve with sizeof(struct X) (or sizeof(*p) with p a struct X *), or add __type(value, struct X) / btf_decl_tag("event_type:X") to the map\n`,
-      );
-    }
-    const lines: string[] = [];
-    if (this.format === 'text' && !out.headerDone) {
-      out.headerDone = true;
-      lines.push(this.prefixHeader(b.map) + (out.decoder ? out.columns.map((c, i) => this.pad(c.name, out.widths[i] ?? 0, i, out.columns.length, isNumeric(c))).join('  ') : 'size  data'));
-    }
-    for (let i = 0; i < b.count; i++) {
-      const off = b.offsets[i] ?? 0;
-      const len = b.lengths[i] ?? 0;
-      if (this.format === 'jsonl') {
-        const head: Record<string, unknown> = {};
-        if (this.multiHost) head.host = b.host;
-        if (this.multiMap) head.map = b.map;
-        const body = out.decoder ? (eventToJson(out.decoder.decode(b.data, off, len)) as Record<string, unknown>) : { size: len, hex: hex(b.data.subarray(off, off + len)) };
-        lines.push(JSON.stringify(Object.keys(head).length ? { ...head, ...body } : body));
-      } else {
-        const prefix = this.prefix(b.host, b.map);
-        if (out.decoder) {
-          const ev = out.decoder.decode(b.data, off, len);
-          const cells = out.columns.map((c, j) => this.pad(c.format(c.get(ev)), out.widths[j] ?? 0, j, out.columns.length, isNumeric(c)));
-          lines.push(prefix + cells.join('  '));
-        } else {
-          lines.push(`${prefix}${String(len).padStart(4)}  ${hex(b.data.subarray(off, off + len))}`);
-        }
-      }
-    }
-    if (lines.length) this.io.stdout(lines.join('\n') + '\n');
-  }
-
-  private pad(text: string, width: number, index: number, count: number, right = false): string {
-    // Control characters from event data would move the cursor: show them escaped.
-    // eslint-disable-next-line no-control-regex
-    const safe = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-    if (index === count - 1 && !right) return safe;
-    return right ? safe.padStart(width) : safe.padEnd(width);
-  }
-
-  private prefix(host: string, map: string): string {
-    return (this.multiHost ? `${host.padEnd(this.hostWidth)}  ` : '') + (this.multiMap ? `${map}  ` : '');
-  }
-
-  private prefixHeader(map: string): string {
-    return (this.multiHost ? `${'HOST'.padEnd(this.hostWidth)}  ` : '') + (this.multiMap ? `${map}  ` : '');
-  }
 }
 
 /** Sums what the stats say about drops: the program's own counters. */
@@ -344,106 +259,3 @@ function formatStats(target: string, s: Stats, multi: boolean): string {
   const d = s.counters.length ? `, drops ${drops(s)}` : '';
   return `ringbuf-studio: ${multi ? `${target}: ` : ''}${rings || 'no rings'}${d}${s.paused ? ' (paused)' : ''}\n`;
 }
-
-async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv);
-  // `run … | head -3`: the reader went away; stop cleanly instead of dying on EPIPE.
-  const stdoutGone = new AbortController();
-  const onStdoutError = (err: NodeJS.ErrnoException): void => {
-    if (err.code === 'EPIPE') stdoutGone.abort();
-  };
-  process.stdout.on('error', onStdoutError);
-  try {
-    return await runWith(args, io, stdoutGone.signal);
-  } finally {
-    process.stdout.off('error', onStdoutError);
-  }
-}
-
-async function runWith(args: RunArgs, io: CliIo, stdoutGone: AbortSignal): Promise<number> {
-  const file = path.resolve(io.cwd, args.file);
-  const multi = args.targets.length > 1;
-  const lastStats = new Map<string, { stats: Stats; printedAt: number }>();
-  const view: { printer?: EventPrinter } = {};
-  const pending: RecordBatch[] = [];
-  let held: string[] | undefined = [];
-  let handle;
-  try {
-    handle = await startRun({
-      file,
-      targets: args.targets,
-      maxEntries: args.maxEntries,
-      attach: args.attach,
-      lint: args.lint,
-      signal: AbortSignal.any([io.signal, stdoutGone]),
-      connect: cliConnectOptions(args, io),
-      ...(args.count !== undefined ? { count: args.count } : {}),
-      ...(args.durationMs !== undefined ? { durationMs: args.durationMs } : {}),
-      ...(args.helperPath ? { helperPath: args.helperPath } : {}),
-      listeners: {
-        // Batches can arrive before startRun returns the layouts: hold them briefly.
-        batch: (b) => {
-          if (stdoutGone.aborted) return;
-          if (view.printer) view.printer.print(b);
-          else pending.push(b);
-        },
-        stats: (target, s) => {
-          const prev = lastStats.get(target);
-          const now = Date.now();
-          const show = !args.quiet && (!prev || now - prev.printedAt >= 2000);
-          lastStats.set(target, { stats: s, printedAt: show ? now : (prev?.printedAt ?? 0) });
-          if (show && s.rings.some((r) => r.records > 0)) io.stderr(formatStats(target, s, multi));
-        },
-        log: (target, level, text) => {
-          if (level === 'debug' || (level === 'info' && !args.verbose)) return;
-          const line = `ringbuf-studio: ${multi ? `${target}: ` : ''}${level === 'warn' ? '' : `${level}: `}${text}\n`;
-          // libbpf's load-failure lines repeat what the diagnostics say: hold them until we know.
-          if (held && !args.verbose) held.push(line);
-          else io.stderr(line);
-        },
-        diagnostics: (d) => printDiagnostics(d, io),
-        state: (state, detail) => {
-          if (args.verbose) io.stderr(`ringbuf-studio: ${state}${detail ? ` (${detail})` : ''}\n`);
-        },
-      },
-    });
-  } catch (err) {
-    if (!(err instanceof RunError && err.diagnostics.length) && held) for (const l of held) io.stderr(l);
-    held = undefined;
-    if (io.signal.aborted) {
-      io.stderr('ringbuf-studio run: cancelled\n');
-      return 130;
-    }
-    printFailure(err, io);
-    return 1;
-  }
-  // libbpf's lines about programs the kernel refused repeat the attach diagnostics above.
-  if (!handle.diagnostics.some((d) => d.code === 'attach')) for (const l of held ?? []) io.stderr(l);
-  held = undefined;
-  const printer = new EventPrinter(io, args.format, handle.layouts, multi, Math.max(4, ...args.targets.map((t) => t.length)));
-  view.printer = printer;
-  for (const b of pending.splice(0)) printer.print(b);
-  const attached = [...handle.loaded].map(([t, l]) => `${multi ? `${t}: ` : ''}${l.programs.filter((p) => p.attached).map((p) => `${p.name} → ${p.section}`).join(', ')}`);
-  if (!args.quiet) io.stderr(`ringbuf-studio: attached ${attached.join('; ')}${args.count ? `; stopping after ${args.count} events` : ''}${args.durationMs ? `; stopping after ${args.durationMs / 1000} s` : ''} (Ctrl-C stops)\n`);
-  const end: RunEnd = await handle.done;
-  if (!args.quiet) for (const [t, { stats }] of lastStats) io.stderr(formatStats(t, stats, multi));
-  const failed = end.reason === 'helper-exited' || end.reason === 'connection-lost';
-  // The books: what was delivered, left in a ring, dropped by the program (per target when several).
-  if (multi) for (const t of end.targets) io.stderr(`ringbuf-studio: ${t.target}: ${describeBooks(t, '')}\n`);
-  io.stderr(`ringbuf-studio: ${failed ? 'error: ' : ''}${end.message}; detached\n`);
-  return failed ? 1 : 0;
-}
-
-export const runCommand: CliCommand = {
-  name: 'run',
-  summary: 'load a program on targets and print its ring buffer events',
-  usage,
-  run: async (argv, io) => {
-    try {
-      return await run(argv, io);
-    } catch (err) {
-      if (err instanceof StudioError && err.code === 'EUSAGE') throw new CliUsageError(err.message);
-      throw err;
-    }
-  },
-};

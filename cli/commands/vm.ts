@@ -1,6 +1,8 @@
 // `ringbuf-studio vm list|start|stop|status|download`: the built-in VM kernels (qemu:<name>
 // targets). Any run on a qemu: target starts its guest by itself; these manage them directly.
-import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { CliUsageError, defineCommand, type CliIo } from '../command';
+import { ExitStatus } from '../exitStatus';
+import { oneOf, option, type OptionValues } from '../options';
 import {
   CATALOGUE,
   DEFAULT_IDLE_SEC,
@@ -18,15 +20,10 @@ import {
   type GuestStatus,
 } from '../../core/transport/qemu/index';
 import { describeError } from '../../core/util/errors';
-import { argReader, oneOf } from '../args';
 
-const usage = `usage: ringbuf-studio vm list [--format json|text]
-       ringbuf-studio vm start NAME... [--memory MiB] [--idle DURATION] [--refresh]
-       ringbuf-studio vm stop [NAME...]
-       ringbuf-studio vm status [NAME...] [--format json|text] [--console]
-       ringbuf-studio vm download [NAME...|--all] [--refresh]
+const SUBCOMMANDS = ['list', 'start', 'stop', 'status', 'download'] as const;
 
-Built-in VM targets: Debian kernels booted in QEMU (KVM when /dev/kvm is usable, software
+const description = `Built-in VM targets: Debian kernels booted in QEMU (KVM when /dev/kvm is usable, software
 emulation otherwise), usable wherever a target is: run --target qemu:debian-6.1. A guest
 starts on first use, stays up between runs and powers off when idle. NAME is qemu:<name>
 or <name>, e.g. debian-5.10 (see vm list).
@@ -36,69 +33,30 @@ commands:
   start      download (first time) and boot; waits until the guest answers
   stop       power off the named guests (default: every running one)
   status     what runs: kernel, boot time, memory, idle power-off
-  download   fetch and unpack kernels without booting (default: all)
+  download   fetch and unpack kernels without booting (default: all)`;
 
-options:
-  --memory MiB        guest memory (default ${DEFAULT_MEMORY_MB}, at most 512)
-  --idle DURATION     power off after this long unused: 90s, 10m, 1h, 0 = never (default ${DEFAULT_IDLE_SEC / 60}m)
-  --refresh           look for a newer kernel in Debian's index first
-  --all               every built-in kernel
-  --console           status: also print the end of the guest's console
-  --format json|text  json: machine-readable`;
-
-interface VmArgs {
-  sub: string;
-  names: string[];
-  all: boolean;
-  refresh: boolean;
-  console: boolean;
-  format: 'json' | 'text';
-  memoryMb?: number;
-  idleSec?: number;
+function memoryArg(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 128 || n > 512) throw new CliUsageError(`${flag} ${raw}: expected MiB from 128 to 512`);
+  return n;
 }
+
+const options = {
+  memoryMb: option.value('--memory', 'MiB', `guest memory (default ${DEFAULT_MEMORY_MB}, at most 512)`, { parse: memoryArg }),
+  idleSec: option.value('--idle', 'DURATION', `power off after this long unused: 90s, 10m, 1h, 0 = never (default ${DEFAULT_IDLE_SEC / 60}m)`, { parse: (raw) => parseIdle(raw) }),
+  refresh: option.switch('--refresh', "look for a newer kernel in Debian's index first"),
+  all: option.switch('--all', 'every built-in kernel'),
+  console: option.switch('--console', "status: also print the end of the guest's console"),
+  format: option.choice('--format', ['json', 'text'] as const, 'text', 'json: machine-readable'),
+};
+
+type VmArgs = OptionValues<typeof options> & { sub: (typeof SUBCOMMANDS)[number]; names: string[] };
 
 /** 90s, 10m, 1h, 300 (seconds), 0 = never. */
 export function parseIdle(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(raw.trim());
   if (!m) throw new CliUsageError(`--idle ${raw}: expected a duration such as 90s, 10m or 1h (0 = never)`);
   return Math.round(Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1));
-}
-
-function parse(argv: string[]): VmArgs {
-  const out: VmArgs = { sub: '', names: [], all: false, refresh: false, console: false, format: 'text' };
-  const r = argReader(argv);
-  for (let a = r.next(); a; a = r.next()) {
-    switch (a.flag) {
-      case '--memory': {
-        const v = a.value();
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 128 || n > 512) throw new CliUsageError(`--memory ${v}: expected MiB from 128 to 512`);
-        out.memoryMb = n;
-        break;
-      }
-      case '--idle':
-        out.idleSec = parseIdle(a.value());
-        break;
-      case '--refresh':
-        out.refresh = true;
-        break;
-      case '--all':
-        out.all = true;
-        break;
-      case '--console':
-        out.console = true;
-        break;
-      case '--format':
-        out.format = oneOf('--format', a.value(), ['json', 'text'] as const);
-        break;
-      default:
-        if (a.flag.startsWith('-')) throw new CliUsageError(`unknown option ${a.raw}`);
-        if (!out.sub) out.sub = oneOf('vm', a.raw, ['list', 'start', 'stop', 'status', 'download'] as const);
-        else out.names.push(a.raw);
-    }
-  }
-  if (!out.sub) throw new CliUsageError('vm needs a command: list, start, stop, status or download');
-  return out;
 }
 
 function kernelsOf(args: VmArgs, fallback: 'all' | 'none'): CatalogueKernel[] {
@@ -135,7 +93,7 @@ function guestOptions(args: VmArgs, io: CliIo): GuestOptions {
   };
 }
 
-async function eachKernel(kernels: CatalogueKernel[], io: CliIo, fn: (k: CatalogueKernel) => Promise<void>): Promise<number> {
+async function eachKernel(kernels: CatalogueKernel[], io: CliIo, fn: (k: CatalogueKernel) => Promise<void>): Promise<ExitStatus> {
   let failed = 0;
   // One at a time: booting several TCG guests at once only makes each slower.
   for (const k of kernels) {
@@ -146,11 +104,10 @@ async function eachKernel(kernels: CatalogueKernel[], io: CliIo, fn: (k: Catalog
       io.stderr(`ringbuf-studio vm: ${QEMU_PREFIX}${k.name}: ${describeError(err)}\n`);
     }
   }
-  return failed ? 1 : 0;
+  return failed ? ExitStatus.failure : ExitStatus.ok;
 }
 
-async function run(argv: string[], io: CliIo): Promise<number> {
-  const args = parse(argv);
+async function run(args: VmArgs, io: CliIo): Promise<ExitStatus> {
   switch (args.sub) {
     case 'list':
     case 'status': {
@@ -161,7 +118,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       else if (!shown.length) io.stdout('no VM is running (ringbuf-studio vm list shows them all)\n');
       else io.stdout(shown.map(statusLine).join('\n') + '\n');
       if (args.console) for (const s of shown) if (s.record) io.stdout(`\n--- ${s.spec} console ---\n${consoleOf(s)}\n`);
-      return 0;
+      return ExitStatus.ok;
     }
     case 'start': {
       if (!args.names.length && !args.all) throw new CliUsageError('vm start needs a NAME (see ringbuf-studio vm list) or --all');
@@ -190,9 +147,14 @@ function consoleOf(s: GuestStatus): string {
   return guestConsole(catalogueKernel(s.name));
 }
 
-export const vmCommand: CliCommand = {
+export const vmCommand = defineCommand({
   name: 'vm',
   summary: 'list, start, stop and inspect the built-in VM kernels (qemu:debian-5.10, …)',
-  usage,
-  run,
-};
+  description,
+  positionals: { usage: `<${SUBCOMMANDS.join('|')}> [NAME...]`, min: 1, max: Infinity, missing: 'vm needs a command: list, start, stop, status or download' },
+  options,
+  exitStatus: '1 if a kernel could not be downloaded, started or stopped, 0 otherwise',
+  async run({ options: o, positionals: [sub = '', ...names] }, io) {
+    return run({ ...o, sub: oneOf('vm', sub, SUBCOMMANDS), names }, io);
+  },
+});

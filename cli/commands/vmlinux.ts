@@ -3,66 +3,47 @@
 // the same per-target cache a run builds against (core/compile/vmlinux.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import { CliUsageError, type CliCommand, type CliIo } from '../command';
+import { CliUsageError, defineCommand } from '../command';
+import { ExitStatus } from '../exitStatus';
+import { option } from '../options';
+import { writeOutputFile } from '../output';
+import { cliConnectOptions, singleTargetOptions, targetsOf } from '../targetOptions';
 import { targetVmlinuxHeader } from '../../core/compile/vmlinux';
 import { connectTarget, LOCAL_TARGET } from '../../core/transport/registry';
-import { StudioError } from '../../core/util/errors';
-import { argReader } from '../args';
-import { cliConnectOptions, takeTargetArg, type TargetArgs } from './run';
 
-const usage = `usage: ringbuf-studio vmlinux [--target T] [-o vmlinux.h]
+const description = `Writes vmlinux.h for the target's kernel (from its BTF, by the helper) — what
+'bpftool btf dump file /sys/kernel/btf/vmlinux format c' prints.`;
 
-Writes vmlinux.h for the target's kernel (from its BTF, by the helper) — what
-'bpftool btf dump file /sys/kernel/btf/vmlinux format c' prints.
+const options = {
+  ...singleTargetOptions,
+  output: option.value('--output', 'FILE', 'where to write it (default: stdout)', { short: '-o' }),
+};
 
-options:
-  --target T             local (default), an ~/.ssh/config alias, user@host[:port], or qemu:<kernel>
-  -o, --output FILE      where to write it (default: stdout)
-  --accept-new-host-key  trust an SSH host key seen for the first time
-  --helper PATH          the local ringbuf-helper binary to use`;
-
-async function run(argv: string[], io: CliIo): Promise<number> {
-  const args: TargetArgs & { output?: string } = { targets: [], acceptNewHostKey: false, verbose: false };
-  const r = argReader(argv);
-  for (let a = r.next(); a; a = r.next()) {
-    if (takeTargetArg(args, a.flag, a.value)) continue;
-    if (a.flag === '-o' || a.flag === '--output') {
-      args.output = a.value();
-      continue;
-    }
-    throw new CliUsageError(`unknown argument ${a.raw}`);
-  }
-  if (args.targets.length > 1) throw new CliUsageError('vmlinux takes one --target');
-  const spec = args.targets[0] ?? LOCAL_TARGET;
-  const conn = await connectTarget(spec, cliConnectOptions(args, io));
-  let header: string;
-  try {
-    // The same cache a run uses: this machine's header, or the target's in its own namespace.
-    const cached = await targetVmlinuxHeader(conn, { signal: io.signal });
-    header = await fs.promises.readFile(path.join(cached.dir, 'vmlinux.h'), 'utf8');
-  } finally {
-    await conn.close();
-  }
-  if (!args.output || args.output === '-') {
-    io.stdout(header);
-    return 0;
-  }
-  const out = path.resolve(io.cwd, args.output);
-  const tmp = `${out}.tmp-${process.pid}`;
-  try {
-    await fs.promises.writeFile(tmp, header);
-    await fs.promises.rename(tmp, out);
-  } catch (err) {
-    await fs.promises.rm(tmp, { force: true });
-    throw new StudioError(`cannot write ${args.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { hint: 'check that the directory exists and is writable' });
-  }
-  io.stderr(`ringbuf-studio: wrote ${args.output} (${(header.length / 1024 / 1024).toFixed(1)} MiB, ${spec})\n`);
-  return 0;
-}
-
-export const vmlinuxCommand: CliCommand = {
+export const vmlinuxCommand = defineCommand({
   name: 'vmlinux',
   summary: "write vmlinux.h for a target's kernel (from its BTF)",
-  usage,
-  run,
-};
+  description,
+  options,
+  exitStatus: '0 when the header was written, 1 on failure',
+  async run({ options: o }, io) {
+    const targets = targetsOf(o);
+    if (targets.length > 1) throw new CliUsageError('vmlinux takes one --target');
+    const spec = targets[0] ?? LOCAL_TARGET;
+    const conn = await connectTarget(spec, cliConnectOptions(o, io));
+    let header: string;
+    try {
+      // The same cache a run uses: this machine's header, or the target's in its own namespace.
+      const cached = await targetVmlinuxHeader(conn, { signal: io.signal });
+      header = await fs.promises.readFile(path.join(cached.dir, 'vmlinux.h'), 'utf8');
+    } finally {
+      await conn.close();
+    }
+    if (!o.output || o.output === '-') {
+      io.stdout(header);
+      return ExitStatus.ok;
+    }
+    await writeOutputFile(path.resolve(io.cwd, o.output), o.output, header);
+    io.stderr(`ringbuf-studio: wrote ${o.output} (${(header.length / 1024 / 1024).toFixed(1)} MiB, ${spec})\n`);
+    return ExitStatus.ok;
+  },
+});

@@ -1,18 +1,12 @@
 // BTF type → EventLayout (core/decode/layout.ts): the JSON-serialisable description of
 // a record that the decoder, the CLI and the webview use. Everything the decoder
 // cannot interpret becomes `opaque` with its size, so a record always decodes.
+import { byteSize, elided, fitStruct, MAX_DECODED_VALUES, valueCount } from '../decode/budget';
 import type { EventLayout, FieldType, LayoutField, StructType } from '../decode/layout';
 import type { Btf, BtfType } from './btf';
 import { BtfError } from './btf';
 
 const MAX_DEPTH = 48;
-/**
- * Upper bound on the expanded size (fields, array elements types, nested structs) of one
- * layout. Memoised types are shared, so hostile BTF (struct A { B x, y; } B { C x, y; } …)
- * could otherwise expand exponentially in the decoder and columns; a type over the bound
- * becomes opaque. task_struct expands to a few thousand nodes.
- */
-const MAX_NODES = 200_000;
 const CHAR_NAMES = new Set(['char', 'signed char', 'unsigned char']);
 
 /**
@@ -32,7 +26,7 @@ export function layoutOf(btf: Btf, type: number | string): EventLayout {
   const root: StructType =
     ft.kind === 'struct' || ft.kind === 'union'
       ? ft
-      : { kind: 'struct', name: typeName, size: sizeOfField(ft), fields: [{ name: 'value', offset: 0, type: ft }] };
+      : { kind: 'struct', name: typeName, size: byteSize(ft), fields: [{ name: 'value', offset: 0, type: ft }] };
   return { typeName, size: root.size, root, origin: 'btf' };
 }
 
@@ -52,18 +46,15 @@ export function findTypeId(btf: Btf, name: string): number | undefined {
   return btf.findByName(bare)?.id;
 }
 
-export function sizeOfField(t: FieldType): number {
-  switch (t.kind) {
-    case 'array':
-      return t.count * t.elemSize;
-    default:
-      return t.size;
-  }
-}
-
+/**
+ * Types are bounded by the values they decode into (core/decode/budget.ts): array
+ * elements × the element's values, members summed. Memoised types are shared, so hostile
+ * BTF (struct A { B x, y; } B { C x, y; } …, or arrays of wide unions) could otherwise
+ * expand exponentially in the decoder; an array over the bound is elided, a struct keeps
+ * its members but elides the largest until it fits. task_struct is a few thousand values.
+ */
 class LayoutBuilder {
   private readonly memo = new Map<number, FieldType>();
-  private readonly nodes = new WeakMap<FieldType, number>();
   private readonly visiting = new Set<number>();
   constructor(private readonly btf: Btf) {}
 
@@ -74,14 +65,7 @@ class LayoutBuilder {
     this.visiting.add(id);
     try {
       let ft = this.build(id, depth);
-      let count = 1;
-      if (ft.kind === 'array') count += this.nodes.get(ft.elem) ?? 1;
-      else if (ft.kind === 'struct' || ft.kind === 'union') for (const f of ft.fields) count += this.nodes.get(f.type) ?? 1;
-      if (count > MAX_NODES) {
-        ft = { kind: 'opaque', size: ft.kind === 'array' ? ft.count * ft.elemSize : ft.size };
-        count = 1;
-      }
-      this.nodes.set(ft, count);
+      if (valueCount(ft) > MAX_DECODED_VALUES) ft = ft.kind === 'struct' || ft.kind === 'union' ? fitStruct(ft, MAX_DECODED_VALUES) : elided(ft);
       this.memo.set(id, ft);
       return ft;
     } finally {
@@ -122,7 +106,7 @@ class LayoutBuilder {
       }
       case 'array': {
         const elem = this.fieldType(t.type, depth + 1);
-        const elemSize = sizeOfField(elem);
+        const elemSize = byteSize(elem);
         if (elemSize === 0 && t.nelems > 0) return { kind: 'opaque', size: btf.sizeOf(t.id) ?? 0 };
         return { kind: 'array', elem, count: t.nelems, elemSize };
       }

@@ -14,6 +14,12 @@
 // - nested structs/unions → nested objects; anonymous members are lifted into the parent
 // A record shorter than the layout decodes the fields that fit (arrays/strings/nested
 // structs partially) and gets `$truncated: { have, need }` — `$` cannot start a C name.
+// A record decodes into at most MAX_DECODED_VALUES values (budget.ts): a member that would
+// exceed it (say an array of 500-member unions filling 1 MiB) decodes as
+// `{ $truncated: { bytes: N } }` — its byte size — while the members before and after it
+// decode as usual; a trailing `T data[]` whose elements would exceed what is left, too.
+import { fitStruct, flexibleCount, MAX_DECODED_VALUES, valueCount } from './budget';
+import { isSafe64, utf8SequenceLength } from './byteOutput';
 import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
 
 export type DecodedValue = number | string | boolean | DecodedValue[] | DecodedObject;
@@ -67,20 +73,32 @@ export interface DecoderOptions {
 }
 
 /** Reads one value at absolute offset `o`; `end` is the record's end. Returns undefined when nothing of it fits. */
-type Reader = (dv: DataView, bytes: Uint8Array, o: number, end: number) => DecodedValue | undefined;
+export type Reader = (dv: DataView, bytes: Uint8Array, o: number, end: number) => DecodedValue | undefined;
 /** Builds one struct's object from the struct's absolute offset. */
 type Builder = (dv: DataView, bytes: Uint8Array, base: number, end: number) => DecodedObject;
 
 const TWO32 = 4294967296;
-const SAFE_HI = 0x200000; // hi word bound for |v| < 2^53
+
+/** The layout as it decodes: members over the value budget elided (see budget.ts). */
+export function boundedLayout(layout: EventLayout): EventLayout {
+  const root = fitStruct(layout.root, MAX_DECODED_VALUES);
+  return root === layout.root ? layout : { ...layout, root };
+}
+
+/** What a member too large to decode becomes: its byte size. */
+export function truncatedMember(bytes: number): DecodedObject {
+  return { $truncated: { bytes } };
+}
 
 export function compileDecoder(layout: EventLayout, opts: DecoderOptions = {}): EventDecoder {
   const le = opts.littleEndian ?? true;
-  const buildRoot = structBuilder(layout.root, le, true, opts.codegen ?? defaultCodegen);
+  const bounded = boundedLayout(layout);
+  const flexBudget = MAX_DECODED_VALUES - valueCount(bounded.root);
+  const buildRoot = structBuilder(bounded.root, le, flexBudget, opts.codegen ?? defaultCodegen);
   const size = layout.size;
   let lastBytes: Uint8Array | undefined;
   let lastDv: DataView | undefined;
-  const cols = columns(layout);
+  const cols = columns(bounded);
   return {
     layout,
     columns: cols,
@@ -113,20 +131,43 @@ interface FlatField {
   read: Reader;
 }
 
-/** A struct's fields with anonymous members' fields lifted to the parent. */
-function flatFields(st: StructType, le: boolean, isRoot: boolean, codegen: boolean, base = 0, out: FlatField[] = []): FlatField[] {
+/** A member's key in the decoded object: `__proto__` (legal in C) would set the prototype in JS; unnamed ones by position. */
+export function memberKey(f: LayoutField, index: number): string {
+  return f.name === '__proto__' ? '$__proto__' : f.name || `_${index}`;
+}
+
+/** Anonymous struct/union members: their fields are lifted into the parent. */
+export function isLifted(f: LayoutField): f is LayoutField & { type: StructType } {
+  return f.name === '' && (f.type.kind === 'struct' || f.type.kind === 'union');
+}
+
+/** A member as it appears in its struct's decoded object. */
+export interface FlatMember {
+  key: string;
+  /** Offset from the struct's start (anonymous members folded in). */
+  offset: number;
+  field: LayoutField;
+  /** The struct's own last member (not one lifted from an anonymous member): at the root, a `T data[]` there takes the rest of the record. */
+  last: boolean;
+}
+
+/** A struct's members with anonymous members' fields lifted into it, in declaration order. */
+export function flatMembers(st: StructType, base = 0, out: FlatMember[] = [], top = true): FlatMember[] {
   const last = st.fields.length - 1;
   st.fields.forEach((f, i) => {
-    if (f.name === '' && (f.type.kind === 'struct' || f.type.kind === 'union')) {
-      flatFields(f.type, le, false, codegen, base + f.offset, out);
-      return;
-    }
-    // `__proto__` is a legal C member name; as a JS key it would set the prototype.
-    const name = f.name === '__proto__' ? '$__proto__' : f.name || `_${i}`;
-    const read = f.bitSize ? bitfieldReader(f, le) : readerFor(f.type, le, isRoot && i === last, codegen);
-    out.push({ name, offset: base + f.offset, read });
+    if (isLifted(f)) flatMembers(f.type, base + f.offset, out, false);
+    else out.push({ key: memberKey(f, i), offset: base + f.offset, field: f, last: top && i === last });
   });
   return out;
+}
+
+/** `flexBudget` ≥ 0 only for the root: its last member, a `T data[]`, may then take the rest of the record. */
+function flatFields(st: StructType, le: boolean, flexBudget: number, codegen: boolean): FlatField[] {
+  return flatMembers(st).map(({ key, offset, field, last }) => ({
+    name: key,
+    offset,
+    read: field.bitSize ? bitfieldReader(field, le) : readerFor(field.type, le, last ? flexBudget : -1, codegen),
+  }));
 }
 
 /** Removes the fields a short record did not reach. */
@@ -145,8 +186,8 @@ const defaultCodegen = typeof process !== 'undefined' && typeof process.versions
  * stays in the closures. Without codegen (webview CSP), the same readers fill an object
  * cloned from a template that already has every key.
  */
-function structBuilder(st: StructType, le: boolean, isRoot: boolean, codegen: boolean): Builder {
-  const fields = flatFields(st, le, isRoot, codegen);
+function structBuilder(st: StructType, le: boolean, flexBudget: number, codegen: boolean): Builder {
+  const fields = flatFields(st, le, flexBudget, codegen);
   const readers = fields.map((f) => f.read);
   // Offsets go into the generated text: only plain integers (a layout may come from JSON).
   if (codegen && fields.length <= 512 && fields.every((f) => Number.isSafeInteger(f.offset))) {
@@ -174,17 +215,19 @@ function structBuilder(st: StructType, le: boolean, isRoot: boolean, codegen: bo
   };
 }
 
-function readerFor(t: FieldType, le: boolean, trailing: boolean, codegen: boolean): Reader {
+/** A reader for one value of type `t` (not a trailing flexible array), for serializers that need the decoded form. */
+export function valueReader(t: FieldType, littleEndian = true): Reader {
+  return readerFor(t, littleEndian, -1, defaultCodegen);
+}
+
+/** `flexBudget` ≥ 0: the root's last member (a zero-length array there takes the rest of the record). */
+function readerFor(t: FieldType, le: boolean, flexBudget: number, codegen: boolean): Reader {
   switch (t.kind) {
     case 'int':
       return t.bool ? boolReader(t.size, le) : intReader(t.size, t.signed, le);
     case 'enum': {
       const read = intReader(t.size, t.signed, le);
-      const names = new Map<number | string, string>();
-      for (const v of t.values) {
-        const n = Number(v.value);
-        names.set(Number.isSafeInteger(n) ? n : v.value, v.name);
-      }
+      const names = enumNames(t);
       return (dv, bytes, o, end) => {
         const v = read(dv, bytes, o, end);
         return v === undefined ? undefined : (names.get(v as number | string) ?? v);
@@ -208,11 +251,12 @@ function readerFor(t: FieldType, le: boolean, trailing: boolean, codegen: boolea
     }
     case 'opaque': {
       const size = t.size;
+      if (t.elided) return (_dv, _bytes, o, end) => (o >= end && size > 0 ? undefined : truncatedMember(size));
       return (_dv, bytes, o, end) => (o >= end && size > 0 ? undefined : hexBytes(bytes, o, Math.min(o + size, end)));
     }
     case 'struct':
     case 'union': {
-      const build = structBuilder(t, le, false, codegen);
+      const build = structBuilder(t, le, -1, codegen);
       const size = t.size;
       return (dv, bytes, o, end) => {
         if (o >= end && size > 0) return undefined;
@@ -222,13 +266,13 @@ function readerFor(t: FieldType, le: boolean, trailing: boolean, codegen: boolea
       };
     }
     case 'array':
-      return arrayReader(t, le, trailing, codegen);
+      return arrayReader(t, le, flexBudget, codegen);
   }
 }
 
-function arrayReader(t: Extract<FieldType, { kind: 'array' }>, le: boolean, trailing: boolean, codegen: boolean): Reader {
+function arrayReader(t: Extract<FieldType, { kind: 'array' }>, le: boolean, flexBudget: number, codegen: boolean): Reader {
   const { count, elemSize, elem } = t;
-  const flexible = trailing && count === 0;
+  const flexible = flexBudget >= 0 && count === 0;
   if (elem.kind === 'int' && elem.size === 1 && elem.char) {
     return (_dv, bytes, o, end) => {
       const stop = flexible ? end : Math.min(o + count, end);
@@ -236,9 +280,10 @@ function arrayReader(t: Extract<FieldType, { kind: 'array' }>, le: boolean, trai
       return decodeCString(bytes, o, stop);
     };
   }
-  const read = readerFor(elem, le, false, codegen);
+  const read = readerFor(elem, le, -1, codegen);
   return (dv, bytes, o, end) => {
-    const n = flexible ? Math.floor(Math.max(0, end - o) / Math.max(1, elemSize)) : count;
+    const n = flexible ? flexibleCount(t, o, end, flexBudget) : count;
+    if (n < 0) return truncatedMember(end - o);
     const out: DecodedValue[] = [];
     for (let i = 0; i < n; i++) {
       const at = o + i * elemSize;
@@ -250,6 +295,16 @@ function arrayReader(t: Extract<FieldType, { kind: 'array' }>, le: boolean, trai
     if (out.length === 0 && n > 0) return undefined;
     return out;
   };
+}
+
+/** Enumerator names by the value the int reader returns (a number, or a decimal string beyond 2^53). */
+export function enumNames(t: Extract<FieldType, { kind: 'enum' }>): Map<number | string, string> {
+  const names = new Map<number | string, string>();
+  for (const v of t.values) {
+    const n = Number(v.value);
+    names.set(Number.isSafeInteger(n) ? n : v.value, v.name);
+  }
+  return names;
 }
 
 function boolReader(size: number, le: boolean): Reader {
@@ -275,24 +330,21 @@ function intReader(size: number, signed: boolean, le: boolean): Reader {
         ? (dv, _b, o, end) => {
             if (o + 8 > end) return undefined;
             const hi = dv.getInt32(o + hiAt, le);
-            if (hi >= -SAFE_HI && hi < SAFE_HI) {
-              const v = hi * TWO32 + dv.getUint32(o + loAt, le);
-              if (v > -9007199254740992) return v;
-            }
-            return dv.getBigInt64(o, le).toString();
+            const lo = dv.getUint32(o + loAt, le);
+            return isSafe64(hi, lo) ? hi * TWO32 + lo : dv.getBigInt64(o, le).toString();
           }
         : (dv, _b, o, end) => {
             if (o + 8 > end) return undefined;
             const hi = dv.getUint32(o + hiAt, le);
-            if (hi < SAFE_HI) return hi * TWO32 + dv.getUint32(o + loAt, le);
-            return dv.getBigUint64(o, le).toString();
+            const lo = dv.getUint32(o + loAt, le);
+            return isSafe64(hi, lo) ? hi * TWO32 + lo : dv.getBigUint64(o, le).toString();
           };
     }
   }
 }
 
 /** Bitfield: read the bytes that cover it, then shift/mask (sign-extend when signed). */
-function bitfieldReader(f: LayoutField, le: boolean): Reader {
+export function bitfieldReader(f: LayoutField, le: boolean): Reader {
   const t = f.type as Extract<FieldType, { kind: 'int' | 'enum' }>;
   const bits = f.bitSize ?? 0;
   const bitPos = f.bitOffset ?? 0;
@@ -430,28 +482,6 @@ function internAscii(bytes: Uint8Array, start: number, len: number, hash: number
 const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
 
-/** Length of a valid UTF-8 sequence at i (2–4), or 0 (overlongs, surrogates and > U+10FFFF are invalid). */
-function utf8SequenceLength(b: Uint8Array, i: number, stop: number): number {
-  const c = b[i] ?? 0;
-  const cont = (k: number): boolean => i + k < stop && ((b[i + k] ?? 0) & 0xc0) === 0x80;
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if (!cont(1) || !cont(2)) return 0;
-    const c1 = b[i + 1] ?? 0;
-    if (c === 0xe0 && c1 < 0xa0) return 0;
-    if (c === 0xed && c1 >= 0xa0) return 0;
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const c1 = b[i + 1] ?? 0;
-    if (c === 0xf0 && c1 < 0x90) return 0;
-    if (c === 0xf4 && c1 >= 0x90) return 0;
-    return 4;
-  }
-  return 0;
-}
-
 // ---------------------------------------------------------------------------
 // Columns for a flat table.
 
@@ -468,7 +498,7 @@ function addColumns(st: StructType, prefix: string[], out: Column[]): void {
       addColumns(f.type, prefix, out);
       return;
     }
-    const path = [...prefix, f.name || `_${i}`];
+    const path = [...prefix, memberKey(f, i)];
     if (f.type.kind === 'struct' || f.type.kind === 'union') {
       addColumns(f.type, path, out);
       return;
@@ -491,13 +521,15 @@ function kindOf(t: FieldType): ColumnKind {
 }
 
 function makeColumn(path: string[], type: FieldType): Column {
+  // Own keys only: a member named like an Object.prototype property must not reach the prototype.
+  const first = path[0] ?? '';
   const get =
     path.length === 1
-      ? (e: DecodedObject): DecodedValue | undefined => e[path[0] ?? '']
+      ? (e: DecodedObject): DecodedValue | undefined => (Object.hasOwn(e, first) ? e[first] : undefined)
       : (e: DecodedObject): DecodedValue | undefined => {
           let cur: DecodedValue | undefined = e;
           for (const p of path) {
-            if (cur === undefined || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+            if (cur === undefined || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, p)) return undefined;
             cur = cur[p];
           }
           return cur;

@@ -13,8 +13,12 @@ export type FieldType =
   | ScalarType
   | { kind: 'array'; elem: FieldType; count: number; elemSize: number }
   | StructType
-  /** Anything we cannot decode (e.g. a zero-sized or unresolved type): shown as hex. */
-  | { kind: 'opaque'; size: number };
+  /**
+   * Anything we cannot decode (e.g. a zero-sized or unresolved type): shown as hex.
+   * `elided`: a member too large to decode (core/decode/budget.ts), shown as
+   * `{"$truncated":{"bytes":size}}`.
+   */
+  | { kind: 'opaque'; size: number; elided?: boolean };
 
 export interface StructType {
   kind: 'struct' | 'union';

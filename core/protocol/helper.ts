@@ -3,6 +3,7 @@
 // little-endian. JSON payloads use snake_case on the wire; this module converts
 // them to the camelCase types below, field by field, so a renamed field breaks here
 // and not silently somewhere downstream.
+import { allocUninitialized } from '../util/bytes';
 import { StudioError } from '../util/errors';
 import { fieldReader } from './fields';
 
@@ -386,7 +387,8 @@ class FrameSplitter<T> {
         // The kind byte is known when any of the frame is in this chunk (almost always).
         const headLength = off < end && this.split ? this.split.headLength(chunk[off] ?? 0, length) : 0;
         this.head = headLength > 0 && headLength < length ? new Uint8Array(headLength) : null;
-        this.body = new Uint8Array(length - (this.head?.length ?? 0));
+        // Filled from the stream before anyone reads it: no need to zero it first.
+        this.body = allocUninitialized(length - (this.head?.length ?? 0));
         this.filled = 0;
       }
     }

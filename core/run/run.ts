@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inferEventTypesFromSource, resolveEventLayouts } from '../decode/eventTypes';
 import type { TargetConnection } from '../transport/types';
+import { Emitter } from '../util/emitter';
 import { messageOf, StudioError, wrapError } from '../util/errors';
 import { connectTargets } from './connect';
 import { RunError } from './errors';
@@ -33,24 +34,6 @@ export type {
   RunTarget,
   TargetAccount,
 } from './types';
-
-class Emitter<T extends (...args: never[]) => void> {
-  private readonly fns = new Set<T>();
-  add(fn: T | undefined): () => void {
-    if (!fn) return () => undefined;
-    this.fns.add(fn);
-    return () => this.fns.delete(fn);
-  }
-  emit(...args: Parameters<T>): void {
-    for (const fn of this.fns) {
-      try {
-        fn(...args);
-      } catch {
-        // one listener's failure must not stop the stream
-      }
-    }
-  }
-}
 
 /** The context every step shares: options, listeners, state, what to clean up. */
 function runContext(opts: RunOptions, names: string[]): RunContext {

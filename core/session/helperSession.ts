@@ -24,7 +24,8 @@ import {
   type Stats,
 } from '../protocol/helper';
 import { attachDiagnostic, loadErrorDiagnostic, type SourceContext } from '../verifier/diagnostics';
-import { StudioError, messageOf } from '../util/errors';
+import { Emitter } from '../util/emitter';
+import { StudioError, messageOf, wrapError } from '../util/errors';
 import type { HelperExit, HelperProcess } from '../transport/types';
 import type { RecordBatch } from './types';
 import { parseVerifierSummary } from './verifierSummary';
@@ -91,35 +92,17 @@ export interface SessionLoadOptions extends LoadOptions {
   programs?: ReadonlyArray<{ name: string; section: string }>;
 }
 
-type Listener<T extends unknown[]> = (...args: T) => void;
-
-class Listeners<T extends unknown[]> {
-  private readonly set = new Set<Listener<T>>();
-  add(fn: Listener<T>): () => void {
-    this.set.add(fn);
-    return () => this.set.delete(fn);
-  }
-  emit(...args: T): void {
-    for (const fn of this.set) {
-      try {
-        fn(...args);
-      } catch {
-        // A listener's failure must not break the stream for the others.
-      }
-    }
-  }
-}
-
 const STDERR_KEEP = 16 * 1024;
 
 export class HelperSession {
   hello!: Hello;
   loaded: Loaded | undefined;
   private readonly decoder = new FrameDecoder();
-  private readonly batch = new Listeners<[RecordBatch]>();
-  private readonly statsL = new Listeners<[Stats]>();
-  private readonly logL = new Listeners<[LogLevel | 'error', string]>();
-  private readonly closedL = new Listeners<[SessionClosed]>();
+  // A listener that throws on the event path ends the session with its error (never swallowed).
+  private readonly batch = new Emitter<(batch: RecordBatch) => void>((err) => this.listenerFailed(err));
+  private readonly statsL = new Emitter<(stats: Stats) => void>((err) => this.listenerFailed(err));
+  private readonly logL = new Emitter<(level: LogLevel | 'error', text: string) => void>((err) => this.listenerFailed(err));
+  private readonly closedL = new Emitter<(closed: SessionClosed) => void>();
   private stderrText = '';
   private logPending = '';
   private bye: Bye | undefined;
@@ -296,6 +279,19 @@ export class HelperSession {
   }
 
   /**
+   * Flow control for a consumer that cannot keep up (a CLI whose stdout is slow): stop
+   * reading the helper's stdout. The helper then blocks on its writes, its rings fill, and
+   * the program's own drop counters count what it could not reserve: memory here stays
+   * bounded. STOP and detach read again by themselves, so the final frames arrive.
+   */
+  pauseReading(): void {
+    this.process.stdout.pause();
+  }
+  resumeReading(): void {
+    this.process.stdout.resume();
+  }
+
+  /**
    * FLUSH: resolves once every record committed before this call reached the listeners (the
    * helper answers after the last EVENTS frame of its drain). `complete` is false when its
    * time bound (default: the LOAD's drain timeout) ended the drain first; `leftRecords` then
@@ -303,6 +299,7 @@ export class HelperSession {
    */
   async flush(timeoutMs = 0): Promise<Flushed> {
     const id = this.nextFlushId++;
+    this.resumeReading(); // the caller asked for everything: a paused reader would never see FLUSHED
     this.send(encodeFlush({ id, timeoutMs }));
     const wait = (timeoutMs || this.drainTimeoutMs) + FINAL_WRITE_MS + WAIT_SLACK_MS;
     const m = await this.waitFor((x) => (x.kind === 'flushed' && x.flushed.id === id) || (x.kind === 'error' && x.error.code === 'state'), wait);
@@ -321,6 +318,7 @@ export class HelperSession {
   async stop(timeoutMs = this.drainTimeoutMs + FINAL_WRITE_MS + WAIT_SLACK_MS): Promise<SessionClosed> {
     if (this.closedInfo) return this.closedInfo;
     this.stopRequested = true;
+    this.resumeReading();
     try {
       this.send(encodeCommand('stop'));
     } catch {
@@ -337,8 +335,19 @@ export class HelperSession {
   /** Ends the session without STOP: EOF on stdin (the helper detaches and exits), then signals. */
   async detach(): Promise<SessionClosed> {
     this.stopRequested = true;
+    this.resumeReading();
     await this.process.terminate();
     return this.closed;
+  }
+
+  /**
+   * A listener threw: its consumer (a printer, the panel) can no longer be trusted to
+   * get the stream, so the session ends with that error instead of streaming past it.
+   */
+  private listenerFailed(err: unknown): void {
+    if (this.protocolFailure) return;
+    this.protocolFailure = wrapError(err, 'an event listener failed');
+    void this.process.terminate(500);
   }
 
   private send(frame: Uint8Array | Command): void {

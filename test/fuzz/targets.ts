@@ -5,7 +5,10 @@
 import { BtfError, parseBtf } from '../../core/btf/btf';
 import { parseBtfExt } from '../../core/btf/btfExt';
 import { layoutOf } from '../../core/btf/layout';
-import { compileDecoder } from '../../core/decode/decode';
+import { ByteOutput } from '../../core/decode/byteOutput';
+import { compileDecoder, eventToJson } from '../../core/decode/decode';
+import { compileJsonLineWriter, jsonLineOf } from '../../core/decode/jsonLines';
+import { compileTextLineWriter } from '../../core/decode/textLines';
 import { findDeclaredEventTypes, inferEventTypesFromSource, resolveEventLayouts } from '../../core/decode/eventTypes';
 import { readBpfObject } from '../../core/elf/bpfObject';
 import { ElfError } from '../../core/elf/elf';
@@ -63,7 +66,16 @@ function exerciseBtf(btf: ReturnType<typeof parseBtf>, input: Uint8Array): void 
     const n = Math.min(layout.size, 512);
     const ev = dec.decode(input.subarray(0, n), 0, n);
     for (const c of dec.columns) c.format(c.get(ev));
+    checkLineSerializers(layout, btf.littleEndian, input.subarray(0, n));
   }
+}
+
+/** The byte serializers must print what the decoder + JSON.stringify print, for any layout BTF can describe. */
+function checkLineSerializers(layout: ReturnType<typeof layoutOf>, littleEndian: boolean, record: Uint8Array): void {
+  const expected = JSON.stringify(eventToJson(compileDecoder(layout, { littleEndian }).decode(record)));
+  const got = jsonLineOf(compileJsonLineWriter(layout, { littleEndian, codegen: hashOf(record) % 2 === 0 }), record);
+  if (got !== expected) throw new Error(`serializer differs from JSON.stringify: ${got.slice(0, 200)} vs ${expected.slice(0, 200)}`);
+  compileTextLineWriter(layout, { littleEndian }).write(new ByteOutput(64), record, 0, record.length);
 }
 
 function elfTarget(input: Uint8Array): void {

@@ -1,23 +1,14 @@
 // The CLI as users run it: node dist/cli.js build|new|templates.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonDiagnostic } from '../../../core/diagnostics';
 import { copyFixture, lineOf, tempDir } from '../compile/helpers';
+import { cliPath, ensureCliBuilt } from '../../support/cli';
 
 const repo = path.resolve(__dirname, '../../..');
-const cli = path.join(repo, 'dist', 'cli.js');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
+const cli = cliPath;
 
 function run(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
@@ -25,9 +16,7 @@ function run(args: string[], cwd: string): { status: number | null; stdout: stri
 }
 
 beforeAll(() => {
-  // Bundle first when the sources are newer than dist/cli.js (npm test builds it already).
-  const stale = !fs.existsSync(cli) || fs.statSync(cli).mtimeMs < Math.max(newestMtime(path.join(repo, 'cli')), newestMtime(path.join(repo, 'core')));
-  if (stale) execFileSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { cwd: repo, stdio: 'pipe' });
+  ensureCliBuilt();
 });
 
 describe('ringbuf-studio templates', () => {
