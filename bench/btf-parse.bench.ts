@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { parseBtf } from '../core/btf/btf';
 import { layoutOf } from '../core/btf/layout';
 import { compileDecoder, eventToJson } from '../core/decode/decode';
-import type { EventLayout } from '../core/decode/layout';
+import type { EventLayout } from '../core/btf/layoutTypes';
 import type { Benchmark, Metric } from './metric';
 import { median, metric, timeMs } from './metric';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compileBpf } from '../core/compile/build';
 import { compileDecoder } from '../core/decode/decode';
-import type { EventLayout } from '../core/decode/layout';
+import type { EventLayout } from '../core/btf/layoutTypes';
 import { startRun } from '../core/run/run';
 import { median, metric, type Benchmark } from './metric';
 

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { compileBpf } from '../core/compile/build';
 import { compileDecoder } from '../core/decode/decode';
-import type { EventLayout } from '../core/decode/layout';
+import type { EventLayout } from '../core/btf/layoutTypes';
 import { startRun, type RunHandle } from '../core/run/run';
 import { CATALOGUE, catalogueKernel, ensureGuest, guestStatus, stopGuest } from '../core/transport/qemu/index';
 import { QemuTarget } from '../core/transport/qemu/target';

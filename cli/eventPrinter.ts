@@ -6,7 +6,7 @@
 import { ByteOutput } from '../core/decode/byteOutput';
 import { compileJsonLineWriter, type LineWriter } from '../core/decode/jsonLines';
 import { compileTextLineWriter, type TextLineWriter } from '../core/decode/textLines';
-import type { EventLayout } from '../core/decode/layout';
+import type { EventLayout } from '../core/btf/layoutTypes';
 import type { RecordBatch } from '../core/session/types';
 import type { CliIo } from './command';
 

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { findClang } from './compile/clang';
-import { hostBpfArch, packageRoot, type BpfArch } from './compile/paths';
+import { hostBpfArch, type BpfArch } from './compile/paths';
+import { packageRoot } from './util/packageRoot';
 import { ensureVmlinuxHeader, libbpfIncludeDir } from './compile/vmlinux';
 import { messageOf, StudioError } from './util/errors';
 

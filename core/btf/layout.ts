@@ -1,8 +1,8 @@
 // BTF type → EventLayout (core/decode/layout.ts): the JSON-serialisable description of
 // a record that the decoder, the CLI and the webview use. Everything the decoder
 // cannot interpret becomes `opaque` with its size, so a record always decodes.
-import { byteSize, elided, fitStruct, MAX_DECODED_VALUES, valueCount } from '../decode/budget';
-import type { EventLayout, FieldType, LayoutField, StructType } from '../decode/layout';
+import { byteSize, elided, fitStruct, MAX_DECODED_VALUES, valueCount } from './budget';
+import type { EventLayout, FieldType, LayoutField, StructType } from './layoutTypes';
 import type { Btf, BtfType } from './btf';
 import { BtfError } from './btf';
 

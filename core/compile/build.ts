@@ -19,8 +19,9 @@ import { StudioError } from '../util/errors';
 import { ANCHOR_PREFIX, anchorWrapperSource, eventTypesToAnchor } from './anchors';
 import { findClang, requireBpfTarget } from './clang';
 import { parseClangDiagnostics } from './clangDiagnostics';
-import { execCapture } from './exec';
-import { cacheRoot, hostBpfArch, writeFileAtomic, type BpfArch } from './paths';
+import { execCapture } from '../util/exec';
+import { cacheRoot, writeFileAtomic } from '../util/cache';
+import { hostBpfArch, type BpfArch } from './paths';
 import { ensureVmlinuxHeader, libbpfIncludeDir, type VmlinuxHeader } from './vmlinux';
 import { ensureVmlinuxPch, isPchProblem, startsWithVmlinuxInclude } from './pch';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf, StudioError } from '../util/errors';
 import { findOnPath, isExecutable } from '../util/which';
-import { execCapture } from './exec';
+import { execCapture } from '../util/exec';
 
 export interface ClangInfo {
   path: string;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { maskSource } from '../decode/eventTypes';
 import type { ClangInfo } from './clang';
-import { execCapture } from './exec';
+import { execCapture } from '../util/exec';
 
 const inFlight = new Map<string, Promise<string | undefined>>();
 

@@ -13,13 +13,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fetchVmlinuxHeader } from '../session/oneShot';
-import { findHelperBinary, hostHelperArch } from '../transport/helperBinaries';
+import { generateVmlinuxHeaderText } from '../transport/localVmlinux';
 import type { TargetConnection } from '../transport/types';
 import { StudioError } from '../util/errors';
 import { containedPath } from '../util/paths';
-import { findOnPath } from '../util/which';
-import { execCapture } from './exec';
-import { cacheRoot, packageRoot, writeFileAtomic } from './paths';
+import { cacheRoot, writeFileAtomic } from '../util/cache';
+import { packageRoot } from '../util/packageRoot';
 
 export const DEFAULT_BTF_PATH = '/sys/kernel/btf/vmlinux';
 
@@ -167,39 +166,6 @@ async function hashBtf(btfPath: string): Promise<string> {
 
 function safeName(s: string): string {
   return s.replace(/[^\w.+-]/g, '_').slice(0, 100) || 'unknown';
-}
-
-/** The default generator: bpftool when installed (what most people use), otherwise our own static helper. */
-export async function generateVmlinuxHeaderText(btfPath: string): Promise<string> {
-  const bpftool = findOnPath('bpftool');
-  const attempts: string[] = [];
-  if (bpftool) {
-    const r = await execCapture(bpftool, ['btf', 'dump', 'file', btfPath, 'format', 'c']);
-    if (r.code === 0 && r.stdout.length > 0) return r.stdout.toString('utf8');
-    attempts.push(`bpftool: ${r.stderr.trim() || `exit ${r.code}`}`);
-  }
-  const helper = helperBinary();
-  if (helper) {
-    const r = await execCapture(helper, ['vmlinux-h', btfPath]);
-    if (r.code === 0 && r.stdout.length > 0) return r.stdout.toString('utf8');
-    attempts.push(`${path.basename(helper)}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  }
-  throw new StudioError(`cannot generate vmlinux.h from ${btfPath}`, {
-    hint: attempts.length
-      ? 'see the detail; as root, check that the BTF file is readable'
-      : 'install bpftool (apt-get install bpftool) or build the helper (make -C helper)',
-    detail: attempts.join('\n') || undefined,
-    code: 'EVMLINUX',
-  });
-}
-
-/** This machine's helper binary (core/transport/helperBinaries.ts), or undefined when there is none. */
-function helperBinary(): string | undefined {
-  try {
-    return findHelperBinary(hostHelperArch());
-  } catch {
-    return undefined; // the caller reports that neither bpftool nor the helper could generate it
-  }
 }
 
 /** dist/include (holds bpf/bpf_helpers.h …), copied from libbpf-dev by `npm run build`. */

@@ -18,9 +18,9 @@
 // exceed it (say an array of 500-member unions filling 1 MiB) decodes as
 // `{ $truncated: { bytes: N } }` — its byte size — while the members before and after it
 // decode as usual; a trailing `T data[]` whose elements would exceed what is left, too.
-import { fitStruct, flexibleCount, MAX_DECODED_VALUES, valueCount } from './budget';
+import { fitStruct, flexibleCount, MAX_DECODED_VALUES, valueCount } from '../btf/budget';
 import { isSafe64, utf8SequenceLength } from './byteOutput';
-import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
+import type { EventLayout, FieldType, LayoutField, StructType } from '../btf/layoutTypes';
 
 export type DecodedValue = number | string | boolean | DecodedValue[] | DecodedObject;
 export interface DecodedObject {

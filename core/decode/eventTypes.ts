@@ -9,7 +9,7 @@
 // (`struct X *__anchor`) that puts it into BTF; resolveEventLayouts then finds it.
 import { findTypeId, layoutOf } from '../btf/layout';
 import type { BpfObjectInfo } from '../elf/bpfObject';
-import type { EventLayout } from './layout';
+import type { EventLayout } from '../btf/layoutTypes';
 
 export interface InferredEventType {
   /** The ring buffer map's name. */
@@ -20,6 +20,22 @@ export interface InferredEventType {
   line: number;
   /** How it was found, for messages: "bpf_ringbuf_reserve(&rb, sizeof(*e)) with e declared struct event *". */
   how: string;
+}
+
+/** The 1-based line of an offset in `text` (binary search over line starts). */
+function lineFinder(text: string): (pos: number) => number {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  return (pos) => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lineStarts[mid] ?? 0) <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
 }
 
 /**
@@ -39,18 +55,7 @@ export interface InferredEventType {
  */
 export function inferEventTypesFromSource(sourceText: string): InferredEventType[] {
   const text = maskSource(sourceText);
-  const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  const lineOf = (pos: number): number => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((lineStarts[mid] ?? 0) <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
+  const lineOf = lineFinder(text);
   const typedefs = collectTypedefs(text);
   const decls = collectDeclarations(text, typedefs);
   const varType = (name: string, before: number): Declaration | undefined => {

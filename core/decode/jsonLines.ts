@@ -8,7 +8,7 @@
 // anonymous members lifted, a repeated key at its first place with its last value, integer-
 // like keys first (as JS objects order them). A record shorter than what the layout reads
 // takes the decoder's own path (partial fields and `$truncated`), so the two never differ.
-import { flexibleCount, isCharArray, MAX_DECODED_VALUES, valueCount } from './budget';
+import { flexibleCount, isCharArray, MAX_DECODED_VALUES, valueCount } from '../btf/budget';
 import {
   ByteOutput,
   jsonStringRoom,
@@ -26,7 +26,7 @@ import {
   writeSafeInt,
 } from './byteOutput';
 import { bitfieldReader, boundedLayout, compileDecoder, enumNames, eventToJson, flatMembers, type DecodedValue, type EventDecoder, type FlatMember } from './decode';
-import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
+import type { EventLayout, FieldType, LayoutField, StructType } from '../btf/layoutTypes';
 
 /** Writes one value at absolute offset `o` of a record ending at `end` (the whole value is there). */
 type ValueWriter = (out: ByteOutput, dv: DataView, b: Uint8Array, o: number, end: number) => void;

@@ -5,10 +5,10 @@
 // as `\xNN`, padded to the column's width (numbers on the right, the last text column
 // unpadded). Layouts the fast path does not cover (nested arrays in a cell, a trailing
 // `T data[]`, hostile member names) and short records use exactly that decoder path.
-import { isCharArray } from './budget';
+import { isCharArray } from '../btf/budget';
 import { decimalWidth, literal, utf8SequenceLength, writeByteEscape, writeDecimal, writeHexBytes, writeLiteral, writeUtf8, type ByteOutput } from './byteOutput';
 import { bitfieldReader, boundedLayout, compileDecoder, enumNames, flatMembers, formatValue, valueReader, type Column, type EventDecoder, type FlatMember } from './decode';
-import type { EventLayout, FieldType, LayoutField, StructType } from './layout';
+import type { EventLayout, FieldType, LayoutField, StructType } from '../btf/layoutTypes';
 import { int32Reader, int32Writer, int64Writer, type LineWriter } from './jsonLines';
 
 /** Appends one cell's text; returns its width in UTF-16 units (what String.padEnd counts). */

@@ -8,7 +8,7 @@ import { BtfError, parseBtf } from '../btf/btf';
 import type { BtfExt } from '../btf/btfExt';
 import { parseBtfExt } from '../btf/btfExt';
 import { layoutOf } from '../btf/layout';
-import type { EventLayout } from '../decode/layout';
+import type { EventLayout } from '../btf/layoutTypes';
 import type { ElfFile, ElfSection, ElfSymbol } from './elf';
 import { EM_BPF, ElfError, SHF_EXECINSTR, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_SECTION, machineDescription, parseElf } from './elf';
 import { readCString } from '../util/stringTable';

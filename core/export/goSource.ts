@@ -4,7 +4,7 @@
 // The JSON printed for a record is the one `ringbuf-studio run --format jsonl`
 // prints for it (see core/decode/decode.ts "Value mapping"): same keys in the same
 // order, char arrays as strings, 64-bit values beyond 2^53 as decimal strings.
-import type { EventLayout, FieldType } from '../decode/layout';
+import type { EventLayout, FieldType } from '../btf/layoutTypes';
 import type { AttachKind } from '../elf/bpfObject';
 import { StudioError } from '../util/errors';
 import { bpf2goTypeArg, bpf2goTypeName, goIdentifier } from './goNames';

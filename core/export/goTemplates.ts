@@ -4,7 +4,7 @@
 // lines (none: the line goes); inside a line it takes the value's text.
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../compile/paths';
+import { packageRoot } from '../util/packageRoot';
 import { StudioError } from '../util/errors';
 
 const cache = new Map<string, string>();

@@ -1,7 +1,7 @@
 // The verdict on one test's window: each expectation's count over the window's events
 // (the Live Events filter language, plus `$trigger`), the order when `order: true`, and
 // the events to show next to a failure.
-import type { EventLayout } from '../decode/layout';
+import type { EventLayout } from '../btf/layoutTypes';
 import type { CompiledFilter, FieldGetter } from '../panel/filter';
 import type { EventTyping } from '../panel/rows';
 import { hexOf } from '../util/hex';

@@ -10,7 +10,7 @@
 // the chain below it; pids are the ones the program records (bpf_get_current_pid_tgid()
 // gives the initial PID namespace's, which is what the transport reports on a host, not
 // inside a container).
-import type { EventLayout } from '../decode/layout';
+import type { EventLayout } from '../btf/layoutTypes';
 
 /** Fields that name the event's process, tried in this order (`tgid` is the process when both exist). */
 export const PROCESS_ID_FIELDS = ['tgid', 'pid'] as const;

@@ -4,7 +4,7 @@
 // (table, filter) and the host model (export), so both show the same thing.
 import { columns as layoutColumns, compileDecoder, eventToJson } from '../decode/decode';
 import type { Column, DecodedEvent, DecodedValue, EventDecoder } from '../decode/decode';
-import type { LayoutField, StructType } from '../decode/layout';
+import type { LayoutField, StructType } from '../btf/layoutTypes';
 import type { PanelEventType, WireBatch } from '../protocol/panel';
 import { PSEUDO_FIELDS, type FieldGetter, type FilterValue } from './filter';
 import { hexByte, hexOf } from '../util/hex';

@@ -10,7 +10,7 @@
 //   webview → host  `viewState`        (notification: filter, pause, columns — so a reopened panel shows the same)
 // Requests time out (RequestTracker) so nothing hangs silently.
 // Everything that crosses is validated on arrival (parseWebviewMessage / parseHostMessage).
-import type { EventLayout } from '../decode/layout';
+import type { EventLayout } from '../btf/layoutTypes';
 import { fieldReader, type Fields } from './fields';
 import type { DropCounter, RingStats } from './helper';
 

@@ -1,7 +1,7 @@
 // The shapes of a run: what it takes (RunOptions), what it hands out while it streams
 // (RunHandle, RunListeners) and how it ends (RunEnd with its books). The steps that make a run
 // live next to this file: connect.ts → prepare.ts (build, lint, checks) → load.ts → stream.ts.
-import type { EventLayout } from '../decode/layout';
+import type { EventLayout } from '../btf/layoutTypes';
 import type { Diagnostic } from '../diagnostics';
 import type { BpfObjectInfo } from '../elf/bpfObject';
 import type { Flushed, Hello, Loaded, LogLevel, Stats } from '../protocol/helper';

@@ -40,3 +40,12 @@ export function findOwnPackageRoot(): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The folder holding Ringbuf Studio's package.json (found from
+ * this module's own location, never the working directory). Bundled without a
+ * package.json next to it: the bundle's parent (dist/<bundle>.js).
+ */
+export function packageRoot(): string {
+  return findOwnPackageRoot() ?? path.resolve(__dirname, '..');
+}

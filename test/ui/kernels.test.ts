@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheRoot } from '../../core/compile/paths';
+import { cacheRoot } from '../../core/util/cache';
 import { catalogueKernel, guestStatus, stopGuest } from '../../core/transport/qemu/index';
 import { available } from '../support/prereq';
 import { goToLine, launchBrowser, openFile, openWorkbench, pickQuickItem, problems, replaceCurrentLine, runCommand, screenshot, startCodeServer, type CodeServer } from '../support/codeServer';

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execCapture } from '../../compile/exec';
+import { execCapture } from '../../util/exec';
 import { StudioError } from '../../util/errors';
 import { findOnPath } from '../../util/which';
 import { vmPaths } from './paths';

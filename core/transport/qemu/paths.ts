@@ -5,7 +5,7 @@
 //   userland/<suite>-<arch>/  busybox, bash and their libraries for the guest
 //   guests/<name>/        a guest's run state: QEMU pid, port sockets, console log, guest.json
 import path from 'node:path';
-import { cacheRoot } from '../../compile/paths';
+import { cacheRoot } from '../../util/cache';
 
 export function vmRoot(): string {
   return path.join(cacheRoot(), 'vm');

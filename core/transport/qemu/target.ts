@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generateVmlinuxHeaderText } from '../../compile/vmlinux';
+import { generateVmlinuxHeaderText } from '../localVmlinux';
 import { StudioError } from '../../util/errors';
 import { findHelperBinary, helperArchOf } from '../helperBinaries';
 import type { HelperProcess, RemoteProcess, RemoteSpawnOptions, SpawnHelperOptions, TargetCapabilities, TargetConnection, TargetInfo } from '../types';

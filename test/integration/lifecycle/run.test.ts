@@ -3,6 +3,7 @@
 // SIGKILL: the books say what is unknown), a reader stuck past the drain bound. Each run is
 // checked against the program's own books (its account map):
 //   delivered + notDeliveredAfterCount + leftInRing == committed, droppedByProgram == failed reservations.
+import { PassThrough, type Readable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunHandle } from '../../../core/run/run';
 import { loadRun, startRun } from '../../../core/run/run';
@@ -14,10 +15,23 @@ import { burst, expectBalanced, lifecycleProgram, pinAccount, type Books, type L
 
 /** The local target, with a hand on the helper's stdout (to stop reading it, as a stuck reader would). */
 class ReachableTarget extends LocalTarget {
-  helper: HelperProcess | undefined;
+  private real: Readable | undefined;
+  private relay: PassThrough | undefined;
   override async spawnHelper(args: readonly string[], options?: SpawnHelperOptions): Promise<HelperProcess> {
-    this.helper = await super.spawnHelper(args, options);
-    return this.helper;
+    const helper = await super.spawnHelper(args, options);
+    // The session reads a relay: its own pause/resume (flow control, resumed at stop) cannot
+    // undo a reader that is stuck below it.
+    const relay = (this.relay = new PassThrough());
+    const real = (this.real = helper.stdout as Readable);
+    real.pipe(relay);
+    return new Proxy(helper, { get: (t, k) => (k === 'stdout' ? relay : Reflect.get(t, k, t)) as unknown });
+  }
+  stuck(): void {
+    this.real?.unpipe(this.relay);
+    this.real?.pause();
+  }
+  unstuck(): void {
+    if (this.relay) this.real?.pipe(this.relay);
   }
 }
 
@@ -144,11 +158,11 @@ describe.skipIf(!available('bpf'))('every way a run ends keeps the books (local 
     const gen = burst(p.comm, 50, 8);
     try {
       await until(() => h.events > 1000);
-      target.helper!.stdout.pause();
+      target.stuck();
       await new Promise((r) => setTimeout(r, 1000));
       const stopping = h.stop();
       await new Promise((r) => setTimeout(r, 2500)); // the helper gives up draining after 1 s
-      target.helper!.stdout.resume();
+      target.unstuck();
       const end = await stopping;
       console.log(`stuck reader: ${end.message}`);
       expect(end.reason).toBe('stopped');

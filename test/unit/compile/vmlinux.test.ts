@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileBpf, STALE_VMLINUX_CODE } from '../../../core/compile/build';
-import { ensureVmlinuxHeader, generateVmlinuxHeaderText, libbpfIncludeDir } from '../../../core/compile/vmlinux';
+import { ensureVmlinuxHeader, libbpfIncludeDir } from '../../../core/compile/vmlinux';
+import { generateVmlinuxHeaderText } from '../../../core/transport/localVmlinux';
 import { copyFixture, lineOf, tempDir } from './helpers';
 
 const hasBtf = fs.existsSync('/sys/kernel/btf/vmlinux');

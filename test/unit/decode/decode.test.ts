@@ -8,7 +8,7 @@ import { parseBtf } from '../../../core/btf/btf';
 import { layoutOf } from '../../../core/btf/layout';
 import { compileDecoder, decodeCString, eventToJson } from '../../../core/decode/decode';
 import type { EventDecoder } from '../../../core/decode/decode';
-import type { EventLayout } from '../../../core/decode/layout';
+import type { EventLayout } from '../../../core/btf/layoutTypes';
 import { parseElf } from '../../../core/elf/elf';
 import { compileFixture, repoRoot, runNativeProgram } from '../../support/compile';
 

@@ -12,7 +12,7 @@ import { layoutOf } from '../../../core/btf/layout';
 import { ByteOutput } from '../../../core/decode/byteOutput';
 import { compileDecoder, eventToJson, type Column, type DecodedValue, type EventDecoder } from '../../../core/decode/decode';
 import { compileJsonLineWriter, jsonLineOf } from '../../../core/decode/jsonLines';
-import type { EventLayout, FieldType, LayoutField, StructType } from '../../../core/decode/layout';
+import type { EventLayout, FieldType, LayoutField, StructType } from '../../../core/btf/layoutTypes';
 import { columnWidth, compileTextLineWriter, type TextLineWriter } from '../../../core/decode/textLines';
 import { parseElf } from '../../../core/elf/elf';
 import { rng, type Rng } from '../../fuzz/mutate';

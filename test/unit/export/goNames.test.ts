@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { bpf2goIdent, bpf2goTypeArg, bpf2goTypeName, goIdentifier } from '../../../core/export/goNames';
 import { mainGo, type GoPackageSpec } from '../../../core/export/goSource';
-import type { EventLayout } from '../../../core/decode/layout';
+import type { EventLayout } from '../../../core/btf/layoutTypes';
 import { StudioError } from '../../../core/util/errors';
 
 describe('goIdentifier (bpf2go internal.Identifier)', () => {

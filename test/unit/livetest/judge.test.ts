@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileBpf } from '../../../core/compile/build';
-import type { EventLayout, LayoutField } from '../../../core/decode/layout';
+import type { EventLayout, LayoutField } from '../../../core/btf/layoutTypes';
 import { inferEventTypesFromSource, resolveEventLayouts } from '../../../core/decode/eventTypes';
 import { readBpfObject } from '../../../core/elf/bpfObject';
 import { judgeWindow, processFieldsByMap, type WindowEvent } from '../../../core/livetest/judge';

@@ -4,7 +4,7 @@
 // layout is bounded by the values it decodes into — array elements × the element's values —
 // and the members that do not fit are *elided*: they decode as a `$truncated` marker with
 // their byte size, while the members before and after them decode as usual.
-import type { FieldType, StructType } from './layout';
+import type { FieldType, StructType } from './layoutTypes';
 
 /** Values one record may decode into (numbers, strings, array elements, objects). */
 export const MAX_DECODED_VALUES = 200_000;
