@@ -1,0 +1,17 @@
+import path from 'node:path';
+import { encodeLoad } from './core/protocol/helper';
+import { compileFixture } from './test/support/compile';
+import { HelperRun } from './test/integration/helper/support';
+const level = Number(process.argv[2] ?? 2) as 0|1|2;
+const name = process.argv[3] ?? 'near_limit';
+const { bytes } = await compileFixture(path.resolve(`test/fixtures/verifier/${name}.bpf.c`), { name });
+const t0 = Date.now();
+const run = HelperRun.start();
+run.send(encodeLoad({ object: bytes, attachAll: false, attach: [], overrides: {}, verifierLevel: level }));
+const m = await run.next('loaded', () => true, 600000).catch((e) => { console.log('no loaded', e.message); return undefined; });
+console.log('ms', Date.now() - t0);
+let text = '';
+for (const x of run.messages) if (x.kind === 'verifierLog') text += x.text;
+if (m) console.log(JSON.stringify(m.loaded.programs.map(p=>({...p.verifier}))), text.length, text.slice(-400));
+for (const x of run.messages) if (x.kind === 'error') console.log(JSON.stringify({...x.error, log: x.error.log?.length}));
+run.kill();

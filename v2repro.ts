@@ -1,0 +1,12 @@
+import path from 'node:path';
+import { encodeLoad } from './core/protocol/helper';
+import { compileFixture } from './test/support/compile';
+import { HelperRun } from './test/integration/helper/support';
+const level = Number(process.argv[2] ?? 2);
+const { bytes } = await compileFixture(path.resolve('test/fixtures/verifier/too_complex.bpf.c'), { name: 'too_complex' });
+const t0 = Date.now();
+const run = HelperRun.start();
+run.send(encodeLoad({ object: bytes, attachAll: false, attach: [], overrides: {}, logLevel: level }));
+const ex = await run.exited;
+console.log('exit', ex, 'ms', Date.now() - t0, 'stderr', run.stderr.slice(0, 2000));
+for (const m of run.messages) console.log(m.kind, m.kind === 'error' ? JSON.stringify({ ...m.error, log: (m.error.log ?? '').length }) : m.kind === 'log' ? m.text.slice(0, 200) : '');
