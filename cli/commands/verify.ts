@@ -27,8 +27,8 @@ options:
   --verbose              connection details on stderr
 
 categories: null-check, out-of-bounds, unreleased-reference, invalid-access, unbounded-loop,
-too-complex, other. Figures of programs that load need a helper that reports them; until
-then they are null.
+too-complex, other. Every program is verified on its own (one rejection does not hide the
+programs after it).
 exit status: 0 when every program loaded on every target, 1 when one was rejected or a
 target could not be asked, 2 for bad arguments.`;
 
@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): VerifyArgs {
 }
 
 function figures(p: ProgramVerdict): string {
-  if (p.insnsProcessed === null) return p.loaded ? '(this helper does not report the figures of programs that load)' : '';
+  if (p.insnsProcessed === null) return '';
   return `${p.insnsProcessed} instructions processed, ${p.totalStates ?? '?'} states (peak ${p.peakStates ?? '?'})`;
 }
 
@@ -95,6 +95,7 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
   const verdicts = await verifyProgram(path.resolve(io.cwd, args.file), {
     targets: args.targets,
     logLevel: args.logLevel,
+    heatMap: 'never', // (no heat map on a terminal)
     connect: cliConnectOptions(args, io),
     signal: io.signal,
     ...(args.helperPath ? { helperPath: args.helperPath } : {}),
@@ -108,6 +109,7 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
       continue;
     }
     if (v.programs.some((p) => !p.loaded)) failed = true;
+    for (const w of v.warnings ?? []) io.stderr(`ringbuf-studio verify: ${v.target}: ${w}\n`);
     if (args.format === 'json') io.stdout(`${JSON.stringify(toVerifyJson(v))}\n`);
     else printText(v, io);
   }
