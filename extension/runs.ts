@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { targetVmlinuxHeader } from '../core/compile/vmlinux';
 import { RunError, startRun, type RunEnd, type RunHandle, type RunState } from '../core/run';
+import { verdictsOfRun } from '../core/run/verify';
 import { connectTarget, LOCAL_TARGET } from '../core/transport/registry';
 import { messageOf } from '../core/util/errors';
 import { totalDrops } from '../core/panel/rates';
@@ -135,6 +136,8 @@ export class Runs implements vscode.Disposable {
       file,
       targets,
       maxEntries: cfg.maxEntriesOverrides,
+      // The verifier's statistics of every program (~150 bytes each; no extra verification): the CodeLens figures.
+      verifierLevel: 0,
       signal,
       ...(cfg.clangPath ? { clangPath: cfg.clangPath } : {}),
       ...(cfg.helperPath ? { helperPath: cfg.helperPath } : {}),
@@ -168,6 +171,7 @@ export class Runs implements vscode.Disposable {
     const first = handle.targets[0];
     const attached = (first?.loaded.programs ?? []).map((p) => `${p.name} → ${p.attachTarget || p.section}${p.attached ? '' : ' (not attached)'}`);
     this.log.info(`running ${program} on ${handle.targets.map((t) => t.name).join(', ')}: ${attached.join(', ')}`);
+    this.log.background('show the verifier figures', vscode.commands.executeCommand('ringbufStudio.verifier.showRun', file.toString(), verdictsOfRun(handle)));
     handle.onBatch((batch) => {
       run.events += batch.count;
       this.sink.pushBatch(batch);

@@ -17,7 +17,8 @@ states it kept, and for a rejection the source line, a category, why, and the us
 No ring buffer lint runs first: the point is to ask the kernel.
 
 categories: null-check, out-of-bounds, unreleased-reference, invalid-access, unbounded-loop,
-too-complex, other.`;
+too-complex, other. Every program is verified on its own (one rejection does not hide the
+programs after it).`;
 
 const options = {
   ...targetOptions,
@@ -29,7 +30,7 @@ const options = {
 };
 
 function figures(p: ProgramVerdict): string {
-  if (p.insnsProcessed === null) return p.loaded ? '(this helper does not report the figures of programs that load)' : '';
+  if (p.insnsProcessed === null) return '';
   return `${p.insnsProcessed} instructions processed, ${p.totalStates ?? '?'} states (peak ${p.peakStates ?? '?'})`;
 }
 
@@ -66,6 +67,7 @@ export const verifyCommand = defineCommand({
     const verdicts = await verifyProgram(path.resolve(io.cwd, file), {
       targets: targetsOf(o),
       logLevel: o.logLevel === '2' ? 2 : 1,
+      heatMap: 'never', // (no heat map on a terminal)
       connect: cliConnectOptions(o, io),
       signal: io.signal,
       ...(o.helperPath ? { helperPath: o.helperPath } : {}),
@@ -82,6 +84,7 @@ export const verifyCommand = defineCommand({
         continue;
       }
       if (v.programs.some((p) => !p.loaded)) failed = true;
+      for (const w of v.warnings ?? []) io.stderr(`ringbuf-studio verify: ${v.target}: ${w}\n`);
       if (o.format === 'json') io.stdout(`${JSON.stringify(toVerifyJson(v))}\n`);
       else printText(v, io);
     }

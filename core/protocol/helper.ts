@@ -33,6 +33,7 @@ export const FrameKind = {
 /** LOAD flags. */
 const LOAD_ATTACH_ALL = 0x01;
 const LOAD_VERIFIER_DATA = 0x02;
+const LOAD_VERIFY = 0x04;
 /** The helper's bound on a drain at stop when LOAD does not set one, and the largest it takes. */
 export const DRAIN_TIMEOUT_DEFAULT_MS = 3000;
 export const DRAIN_TIMEOUT_MAX_MS = 60_000;
@@ -120,6 +121,13 @@ export interface VerifierData extends Partial<VerifierSummary> {
   log: string;
 }
 
+/** A program the verifier rejected while verifying (LOAD `verify`): the others still loaded. */
+export interface VerifierRejection {
+  errno: number;
+  /** `load program 'x': Permission denied: <the verifier's last words>`; the log is in `verifier.log`. */
+  message: string;
+}
+
 export interface LoadedProgram {
   name: string;
   section: string;
@@ -128,6 +136,10 @@ export interface LoadedProgram {
   attached: boolean;
   error?: AttachError;
   verifier?: VerifierData;
+  /** LOAD `verify` only: whether the program is loaded (false: rejected, refused, or not in the list). */
+  loaded?: boolean;
+  /** LOAD `verify` only: the verifier rejected it (its log is in `verifier`). */
+  rejected?: VerifierRejection;
 }
 
 export interface Loaded {
@@ -271,6 +283,12 @@ export interface LoadOptions {
    * statistics only, 1, 2 = verbose (large). Delivered in Loaded.programs[i].verifier.
    */
   verifierLevel?: 0 | 1 | 2;
+  /**
+   * Verify (flag bit 2, implies verifier data): attach nothing, verify each program on its own —
+   * a program the verifier rejects is reported in Loaded.programs[i].rejected and the others
+   * still load — and load only the programs named in `attach` (empty: all).
+   */
+  verify?: boolean;
   /** How long a stop (any reason) may spend draining the rings; default 3000, at most 60000. */
   drainTimeoutMs?: number;
 }
@@ -462,8 +480,8 @@ export function encodeLoad(o: LoadOptions): Uint8Array {
   if (size + 1 > MAX_FRAME) throw new StudioError(`the BPF object is too large to send (${o.object.length} bytes; limit ${MAX_FRAME - 64} bytes)`);
   const { buf, view } = frame(FrameKind.load, size);
   let off = 5;
-  const verifierData = o.verifierLevel !== undefined;
-  view.setUint32(off, (o.attachAll ? LOAD_ATTACH_ALL : 0) | (verifierData ? LOAD_VERIFIER_DATA : 0), true);
+  const verifierData = o.verifierLevel !== undefined || o.verify === true;
+  view.setUint32(off, (o.attachAll ? LOAD_ATTACH_ALL : 0) | (verifierData ? LOAD_VERIFIER_DATA : 0) | (o.verify ? LOAD_VERIFY : 0), true);
   view.setUint32(off + 4, verifierData ? o.verifierLevel ?? 0 : o.logLevel ?? 1, true);
   view.setUint32(off + 8, drain, true);
   off += 12;
@@ -541,8 +559,9 @@ function decodeLoadPayload(p: Uint8Array): LoadOptions {
   for (let n = r.u16(); n > 0; n--) attach.push(r.str(r.u16()));
   const out: LoadOptions = { object: r.rest(), attachAll: (flags & LOAD_ATTACH_ALL) !== 0, attach, overrides };
   if (drainTimeoutMs) out.drainTimeoutMs = drainTimeoutMs;
-  if (flags & LOAD_VERIFIER_DATA) out.verifierLevel = level === 0 || level === 1 ? level : 2;
+  if (flags & (LOAD_VERIFIER_DATA | LOAD_VERIFY)) out.verifierLevel = level === 0 || level === 1 ? level : 2;
   else out.logLevel = level;
+  if (flags & LOAD_VERIFY) out.verify = true;
   return out;
 }
 
@@ -840,6 +859,11 @@ function loadedFromWire(o: Json): Loaded {
         const vw = `${pw}.verifier`;
         prog.verifier = { level: num(v, 'level', vw), bytes: num(v, 'bytes', vw), truncated: bool(v, 'truncated', vw), log: '' };
       }
+      if (p.loaded !== undefined) prog.loaded = bool(p, 'loaded', pw);
+      if (p.rejected !== undefined && p.rejected !== null) {
+        const r = obj(p.rejected, `${pw}.rejected`);
+        prog.rejected = { errno: num(r, 'errno', `${pw}.rejected`), message: str(r, 'message', `${pw}.rejected`) };
+      }
       return prog;
     }),
   };
@@ -865,6 +889,8 @@ function loadedToWire(l: Loaded): Json {
       attached: p.attached,
       error: p.error,
       verifier: p.verifier ? { level: p.verifier.level, bytes: p.verifier.bytes, truncated: p.verifier.truncated } : undefined,
+      loaded: p.loaded,
+      rejected: p.rejected,
     })),
   };
 }

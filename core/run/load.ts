@@ -7,7 +7,7 @@ import { LoadError } from '../session/helperSession';
 import { messageOf } from '../util/errors';
 import type { Opened } from './connect';
 import { errorOpts, RunError } from './errors';
-import type { Program } from './prepare';
+import { namedPrograms, type Program } from './prepare';
 import type { RunContext, RunStage } from './types';
 
 export type LoadedTarget = Opened & { loaded: Loaded };
@@ -16,17 +16,19 @@ export async function loadOnTargets(ctx: RunContext, opened: Opened[], program: 
   const { opts } = ctx;
   ctx.setState('loading');
   const programs = program.object.programs.map((p) => ({ name: p.name, section: p.section }));
-  const attach = opts.attach === 'none' ? [] : (opts.attach ?? []);
+  const verify = opts.verify !== undefined;
+  const attach = namedPrograms(opts);
   const loadedAll = await Promise.all(
     opened.map(async (t) => {
       try {
         const loaded = await t.session.load({
           object: program.objectBytes,
-          attachAll: opts.attach !== 'none' && attach.length === 0,
+          attachAll: !verify && opts.attach !== 'none' && attach.length === 0,
           attach,
           overrides: opts.maxEntries ?? {},
           ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
-          ...(opts.verifierLevel !== undefined ? { verifierLevel: opts.verifierLevel } : {}),
+          ...(opts.verifierLevel !== undefined || verify ? { verifierLevel: opts.verifierLevel ?? 0 } : {}),
+          ...(verify ? { verify } : {}),
           ...(opts.drainTimeoutMs ? { drainTimeoutMs: opts.drainTimeoutMs } : {}),
           source: program.source,
           programs,

@@ -17,7 +17,7 @@ import type { SourceContext } from '../verifier/diagnostics';
 import type { Connecting, Opened } from './connect';
 import { errorOpts, RunError } from './errors';
 import { validateOverrides } from './overrides';
-import type { RunContext } from './types';
+import type { RunContext, RunOptions } from './types';
 
 export function checkKernels(opened: Opened[]): void {
   for (const t of opened) {
@@ -205,6 +205,12 @@ export function lintForTargets(ctx: RunContext, opened: Opened[], program: Progr
   return warnings;
 }
 
+/** The programs a run names: to verify (`verify`; [] = all) or else to attach ([] = all, or none with 'none'). */
+export function namedPrograms(opts: RunOptions): string[] {
+  if (opts.verify !== undefined) return opts.verify === 'all' ? [] : [...opts.verify];
+  return opts.attach === 'none' ? [] : [...(opts.attach ?? [])];
+}
+
 /** Overrides and attach names, checked before anything reaches the kernel. */
 export function checkOverridesAndAttach(ctx: RunContext, opened: Opened[], program: Program): void {
   const overrides = ctx.opts.maxEntries ?? {};
@@ -214,8 +220,7 @@ export function checkOverridesAndAttach(ctx: RunContext, opened: Opened[], progr
       throw new RunError(problems[0]?.message ?? 'invalid override', 'override', problems, { code: 'EOVERRIDE', target: t.name, hint: 'pick a size that is a power of two and a multiple of the page size' });
     }
   }
-  const attach = ctx.opts.attach === 'none' ? [] : (ctx.opts.attach ?? []);
-  for (const name of attach) {
+  for (const name of namedPrograms(ctx.opts)) {
     if (!program.object.programs.some((p) => p.name === name)) {
       throw new RunError(`the object has no program named '${name}'`, 'attach', [], {
         code: 'ENOPROG',

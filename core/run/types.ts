@@ -51,6 +51,12 @@ export interface RunOptions {
   logLevel?: number;
   /** Every program's verifier log and statistics, also when it loads (0 = statistics only, 1, 2 = verbose): Loaded.programs[i].verifier. */
   verifierLevel?: 0 | 1 | 2;
+  /**
+   * Load to verify (`attach` is then ignored): nothing attaches, each program is verified on its
+   * own — a rejection is reported in Loaded.programs[i].rejected instead of failing the load —
+   * and only the named programs load ('all': every one). Verifier data at `verifierLevel` (default 0).
+   */
+  verify?: 'all' | readonly string[];
   /** How long a stop may spend draining the rings on each target (default 3000 ms, at most 60000). */
   drainTimeoutMs?: number;
   /** Registered before anything starts, so no batch or state change is missed. */

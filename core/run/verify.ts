@@ -1,44 +1,26 @@
 // Ask each target's kernel whether it accepts a program, without attaching anything:
-// connect → build for that target (or read the .o) → LOAD with nothing to attach →
-// per program: loaded or rejected, the verifier's figures, and for a rejection the
-// structured log placed on the source (line, category, explanation, fix, path, heat).
+// loadRun with the helper's verify LOAD (each program on its own, nothing attached) → per
+// program: loaded or rejected, the verifier's figures, and the log placed on the source
+// (line, category, explanation, fix, path, heat). Two passes per target on one connection:
+//   1. statistics only (cheap: the figures of every program; a rejection comes with its
+//      failing path, level 1);
+//   2. level 2 (every path, the heat map) for the programs whose first pass says it is cheap
+//      enough: a level 2 log costs ~30 µs and 60–600 bytes per instruction processed.
 // No ring buffer lint: the point is to ask the kernel.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { compileBpf } from '../compile/build';
-import { bpfArchOf } from '../compile/paths';
-import { programLineInfo, readBpfObject, requireBtf, type BpfObjectInfo } from '../elf/bpfObject';
-import type { HelperErrorInfo, Loaded, LoadedProgram } from '../protocol/helper';
-import { HelperSession, LoadError } from '../session/helperSession';
+import { programLineInfo, type BpfObjectInfo } from '../elf/bpfObject';
+import type { LoadedProgram } from '../protocol/helper';
 import { connectTarget, type ConnectTargetOptions } from '../transport/registry';
 import type { TargetConnection } from '../transport/types';
 import { StudioError, messageOf } from '../util/errors';
 import { explainFailure, hintOf } from '../verifier/categories';
-import { loadErrorDiagnostic } from '../verifier/diagnostics';
 import { explainVerifierLog, type ExplainedError, type VerifierExplanation } from '../verifier/explain';
-import { parseVerifierLog } from '../verifier/log';
+import { parseVerifierLog, type ParsedVerifierLog } from '../verifier/log';
 import { SourceLocator, type SourceContext } from '../verifier/source';
-import { targetVmlinuxHeader } from '../compile/vmlinux';
-import { RunError } from './run';
-
-/**
- * What the helper reports about a program that loaded, once it can (issue 15, phase 2:
- * `Loaded.programs[i].verifier`, requested by a LOAD flag). Until then it is absent and the
- * figures of loaded programs are unknown.
- */
-export interface ProgramVerifierReport {
-  log: string;
-  insnsProcessed: number;
-  totalStates: number;
-  peakStates: number;
-}
-
-/** The verifier report of a loaded program, when the helper sent one. */
-export function verifierReportOf(p: LoadedProgram): ProgramVerifierReport | undefined {
-  const v = (p as LoadedProgram & { verifier?: Partial<ProgramVerifierReport> }).verifier;
-  if (!v || typeof v.insnsProcessed !== 'number') return undefined;
-  return { log: typeof v.log === 'string' ? v.log : '', insnsProcessed: v.insnsProcessed, totalStates: v.totalStates ?? 0, peakStates: v.peakStates ?? 0 };
-}
+import { loadRun } from './run';
+import type { LoadedRun, RunOptions, RunProgram } from './types';
 
 export interface ProgramVerdict {
   name: string;
@@ -47,11 +29,15 @@ export interface ProgramVerdict {
   insnsProcessed: number | null;
   totalStates: number | null;
   peakStates: number | null;
+  /** The kernel's own measure, when it printed one (`verification time N usec`). */
+  verificationTimeUs?: number;
   error: ExplainedError | null;
-  /** The log placed on the source (path, heat map), when the target sent a log. */
+  /** The log placed on the source (path, heat map), when there is a log of instructions. */
   explanation?: VerifierExplanation;
   /** The raw verifier log, when there is one. */
   log?: string;
+  /** The verifier's log level behind `explanation`: 0 (statistics only: no heat map), 1 (one path) or 2 (every path). */
+  logLevel?: 0 | 1 | 2;
 }
 
 export interface TargetVerdict {
@@ -64,13 +50,22 @@ export interface TargetVerdict {
   programs: ProgramVerdict[];
   /** The target could not be asked (connection, build or helper failure); `programs` is then empty. */
   failure?: StudioError;
+  /** What went wrong without changing the verdicts (the level 2 pass failed: no heat map). */
+  warnings?: string[];
 }
+
+/** When to take a level 2 log of a program that loads (its heat map). */
+export type HeatMapPolicy = 'cheap' | 'always' | 'never';
 
 export interface VerifyOptions {
   /** Target specs; default ["local"]. */
   targets?: readonly string[];
-  /** Verifier log level for a rejection: 1 (the failing path; fast) or 2 (every path: the heat map). Default 2. */
+  /** A rejection's log: 1 (the failing path) or 2 (every path, when it processed at most LEVEL2_MAX_INSNS). Default 2. */
   logLevel?: 1 | 2;
+  /** Heat maps of programs that load: 'cheap' (default: at most LEVEL2_MAX_INSNS processed), 'always' (near the limit: ~30 s), 'never'. */
+  heatMap?: HeatMapPolicy;
+  /** Only these programs (default: every program of the object). */
+  programs?: readonly string[];
   clangPath?: string;
   helperPath?: string;
   connect?: ConnectTargetOptions;
@@ -79,79 +74,17 @@ export interface VerifyOptions {
   onTarget?: (verdict: TargetVerdict) => void;
 }
 
-interface Built {
-  bytes: Uint8Array;
+/**
+ * The level 2 pass takes programs that processed at most this many instructions: ~3 s of
+ * verification here and a log that fits the helper's 48 MiB (a larger one is cut, and the
+ * heat map is then partial).
+ */
+export const LEVEL2_MAX_INSNS = 100_000;
+
+/** What the verdicts are placed on: the object (its line info) and its source. */
+interface Placed {
   object: BpfObjectInfo;
   source: SourceContext;
-}
-
-/** Builds the source for this target (its arch and vmlinux.h), or reads the .o. Throws RunError with clang's diagnostics. */
-async function objectFor(file: string, conn: TargetConnection, hello: { arch: string; kernel: string }, opts: VerifyOptions): Promise<Built> {
-  let bytes: Uint8Array;
-  let sourceFile = file;
-  if (/\.o$/.test(file)) {
-    bytes = new Uint8Array(await fs.promises.readFile(file));
-  } else {
-    const headerDir = conn.capabilities.sharesHostKernel ? undefined : (await targetVmlinuxHeader(conn, opts.signal ? { signal: opts.signal } : {})).dir;
-    const arch = bpfArchOf(hello.arch);
-    const built = await compileBpf({
-      file,
-      ...(opts.clangPath ? { clangPath: opts.clangPath } : {}),
-      ...(arch ? { arch } : {}),
-      ...(headerDir ? { vmlinuxHeaderDir: headerDir } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    if (!built.ok || !built.object) {
-      const errors = built.diagnostics.filter((d) => d.severity === 'error');
-      throw new RunError(`${path.basename(file)} does not compile (${errors.length} error${errors.length === 1 ? '' : 's'})`, 'build', built.diagnostics, {
-        hint: 'fix the errors shown at their lines',
-        detail: built.stderr,
-      });
-    }
-    bytes = built.object;
-  }
-  const object = readBpfObject(bytes, { file, targetEndian: 'little' });
-  requireBtf(object);
-  if (/\.o$/.test(file)) {
-    const named = object.programs.find((p) => p.file)?.file;
-    const candidates = [...(named ? [path.resolve(path.dirname(file), named), path.resolve(path.dirname(file), path.basename(named))] : []), file.replace(/\.o$/, '.c')];
-    sourceFile = candidates.find((c) => fs.existsSync(c)) ?? file;
-  }
-  let text: string | undefined;
-  try {
-    text = sourceFile === file && /\.o$/.test(file) ? undefined : await fs.promises.readFile(sourceFile, 'utf8');
-  } catch {
-    text = undefined; // positions then fall back to line numbers without columns
-  }
-  return { bytes, object, source: text !== undefined ? { file: sourceFile, text } : { file: sourceFile } };
-}
-
-const unknownFigures = { insnsProcessed: null, totalStates: null, peakStates: null } as const;
-
-/** A program that loaded: figures and heat map when the helper reports them (phase 2). */
-function loadedVerdict(p: LoadedProgram, built: Built): ProgramVerdict {
-  const base = { name: p.name, section: p.section };
-  if (p.error) {
-    // Refused at load before verification (fentry/lsm on a kernel without trampolines): not loaded.
-    const why = explainFailure(p.error.reason);
-    const locator = new SourceLocator(built.source, { section: p.section });
-    const at = { file: built.source.file, ...(locator.programLine ?? { line: 1, column: 1, endColumn: 1 }) };
-    return { ...base, loaded: false, ...unknownFigures, error: { ...why, message: `${p.error.message}: ${p.error.reason}`, hint: hintOf(why), at } };
-  }
-  const report = verifierReportOf(p);
-  if (!report) return { ...base, loaded: true, ...unknownFigures, error: null };
-  const locator = new SourceLocator(built.source, { section: p.section, ...lineInfoOpt(built.object, p.name) });
-  const explanation = report.log ? explainVerifierLog(parseVerifierLog(report.log), locator, { loaded: true }) : undefined;
-  return {
-    ...base,
-    loaded: true,
-    insnsProcessed: report.insnsProcessed,
-    totalStates: report.totalStates,
-    peakStates: report.peakStates,
-    error: null,
-    ...(explanation ? { explanation } : {}),
-    ...(report.log ? { log: report.log } : {}),
-  };
 }
 
 function lineInfoOpt(object: BpfObjectInfo, program: string): { lineInfo?: (insn: number) => { file: string; line: number } | undefined } {
@@ -159,114 +92,153 @@ function lineInfoOpt(object: BpfObjectInfo, program: string): { lineInfo?: (insn
   return lineInfo ? { lineInfo } : {};
 }
 
-/** The verdicts when LOAD failed: the rejected program explained, the ones libbpf loaded before it, and the rest unverified. */
-function rejectedVerdicts(err: HelperErrorInfo, built: Built): ProgramVerdict[] {
-  const programs = built.object.programs;
-  const rejectedAt = err.code === 'verifier' ? programs.findIndex((p) => p.name === err.program) : -1;
-  return programs.map((p, i): ProgramVerdict => {
-    const base = { name: p.name, section: p.section };
-    if (rejectedAt >= 0 && i < rejectedAt) return { ...base, loaded: true, ...unknownFigures, error: null };
-    if (i === rejectedAt) return rejectedProgram(err, built, p.name, p.section);
-    const locator = new SourceLocator(built.source, { section: p.section });
-    const at = { file: built.source.file, ...(locator.programLine ?? { line: 1, column: 1, endColumn: 1 }) };
-    const message = rejectedAt >= 0
-      ? `not verified: loading stopped at the rejected program '${err.program ?? '?'}' (programs load in order)`
-      : loadErrorDiagnostic(err, built.source, programs).message;
-    const why = explainFailure(message, err.errno);
-    const fix = rejectedAt >= 0 ? `Fix '${err.program ?? '?'}' first, then verify again.` : why.fix;
-    return { ...base, loaded: false, ...unknownFigures, error: { ...why, fix, message, hint: `${why.explanation} ${fix}`, at } };
-  });
-}
+const unknownFigures = { insnsProcessed: null, totalStates: null, peakStates: null } as const;
 
-function rejectedProgram(err: HelperErrorInfo, built: Built, name: string, section: string): ProgramVerdict {
-  const log = err.log ?? '';
-  const parsed = parseVerifierLog(log);
-  const locator = new SourceLocator(built.source, { section, ...lineInfoOpt(built.object, name) });
-  const explanation = explainVerifierLog(parsed, locator, { ...(err.errno !== undefined ? { errno: err.errno } : {}), section });
-  const s = parsed.stats;
+function figuresOf(p: LoadedProgram): Pick<ProgramVerdict, 'insnsProcessed' | 'totalStates' | 'peakStates' | 'verificationTimeUs'> {
+  const v = p.verifier;
+  if (v?.insnsProcessed === undefined) return { ...unknownFigures };
   return {
-    name,
-    section,
-    loaded: false,
-    insnsProcessed: s?.insnsProcessed ?? null,
-    totalStates: s?.totalStates ?? null,
-    peakStates: s?.peakStates ?? null,
-    error: explanation.error ?? null,
-    explanation,
-    log,
+    insnsProcessed: v.insnsProcessed,
+    totalStates: v.totalStates ?? null,
+    peakStates: v.peakStates ?? null,
+    ...(v.verificationTimeUs !== undefined ? { verificationTimeUs: v.verificationTimeUs } : {}),
   };
 }
 
 /**
- * Verbose (level 2) logs run to ~230 bytes per processed instruction; the helper keeps at most
- * 48 MiB of log. Above this many instructions the level 1 log (the failing path) is kept.
+ * The level of the instructions in a program's log: the helper's, except for a log that
+ * outgrew the largest buffer — the helper then keeps it cut and adds the statistics of a
+ * reload (`level: 0`): the cut log's own level counts.
  */
-export const LEVEL2_MAX_INSNS = 150_000;
+function levelOf(p: LoadedProgram, parsed: ParsedVerifierLog): 0 | 1 | 2 {
+  if (parsed.instructionsSeen === 0) return 0;
+  const said = p.verifier?.level;
+  if (said === 1 || (said === 0 && !p.verifier?.truncated)) return said;
+  return said === 0 ? parsed.level : 2;
+}
 
-type LoadOutcome = { loaded: Loaded } | { rejected: HelperErrorInfo };
+/** A tracing program this kernel refuses at load (no trampolines, lockdown): not loaded, before any verification. */
+function refusedVerdict(p: LoadedProgram & { error: NonNullable<LoadedProgram['error']> }, placed: Placed): ProgramVerdict {
+  const why = explainFailure(p.error.reason);
+  const locator = new SourceLocator(placed.source, { section: p.section });
+  const at = { file: placed.source.file, ...(locator.programLine ?? { line: 1, column: 1, endColumn: 1 }) };
+  return { name: p.name, section: p.section, loaded: false, ...unknownFigures, error: { ...why, message: `${p.error.message}: ${p.error.reason}`, hint: hintOf(why), at } };
+}
 
-/** One LOAD with nothing to attach, in a helper session of its own (a rejected LOAD ends the helper). */
-async function loadOnce(conn: TargetConnection, spec: string, built: Built, logLevel: 1 | 2, opts: VerifyOptions): Promise<LoadOutcome> {
-  const session = await HelperSession.open(await conn.spawnHelper(['serve'], opts.signal ? { signal: opts.signal } : {}), { target: spec });
+/** One program's verdict from the helper's LOADED (with its verifier data). */
+export function programVerdict(p: LoadedProgram, placed: Placed): ProgramVerdict {
+  if (p.error && !p.verifier) return refusedVerdict({ ...p, error: p.error }, placed);
+  const log = p.verifier?.log ?? '';
+  const parsed = parseVerifierLog(log);
+  const level = levelOf(p, parsed);
+  const base = { name: p.name, section: p.section, ...figuresOf(p), ...(log ? { log, logLevel: level } : {}) };
+  const locator = new SourceLocator(placed.source, { section: p.section, ...lineInfoOpt(placed.object, p.name) });
+  if (p.rejected) {
+    const explanation = explainVerifierLog(parsed, locator, { errno: p.rejected.errno, section: p.section });
+    const s = parsed.stats;
+    return {
+      ...base,
+      loaded: false,
+      insnsProcessed: s?.insnsProcessed ?? base.insnsProcessed,
+      totalStates: s?.totalStates ?? base.totalStates,
+      peakStates: s?.peakStates ?? base.peakStates,
+      error: explanation.error ?? null,
+      explanation,
+    };
+  }
+  // A statistics-only log has no instructions: no path, no heat map.
+  const explanation = level > 0 ? explainVerifierLog(parsed, locator, { loaded: true }) : undefined;
+  return { ...base, loaded: true, error: null, ...(explanation ? { explanation } : {}) };
+}
+
+/** The figures (and what else the helper sent) of every program of a run that asked for verifier data, per target. */
+export function verdictsOfRun(run: RunProgram): TargetVerdict[] {
+  const placed = { object: run.object, source: run.source };
+  return run.targets.map((t) => ({
+    target: t.name,
+    kernel: t.hello.kernel,
+    arch: t.hello.arch,
+    source: run.source,
+    programs: t.loaded.programs.filter((p) => p.verifier).map((p) => programVerdict(p, placed)),
+  }));
+}
+
+/** Programs worth a level 2 log: rejections (every path) and programs that load (the heat map), when cheap enough or asked for. */
+function wantsLevel2(p: ProgramVerdict, opts: VerifyOptions): boolean {
+  if (p.insnsProcessed === null || (p.logLevel ?? 0) >= 2) return false;
+  const cheap = p.insnsProcessed <= LEVEL2_MAX_INSNS;
+  if (!p.loaded) return p.error !== null && (opts.logLevel ?? 2) === 2 && cheap && p.explanation !== undefined;
+  const policy = opts.heatMap ?? 'cheap';
+  return policy === 'always' || (policy === 'cheap' && cheap);
+}
+
+type VerifyRun = (o: Partial<RunOptions>) => Promise<LoadedRun>;
+
+/** The verdicts of one verify LOAD; the run is closed (unloaded) before this returns. */
+async function verifyPass(run: LoadedRun): Promise<{ programs: ProgramVerdict[]; placed: Placed }> {
   try {
-    const loaded = await session.load({
-      object: built.bytes,
-      attachAll: false,
-      attach: [],
-      overrides: {},
-      logLevel,
-      source: built.source,
-      programs: built.object.programs.map((p) => ({ name: p.name, section: p.section })),
-    });
-    return { loaded };
-  } catch (err) {
-    if (err instanceof LoadError && err.helperError) return { rejected: err.helperError };
-    throw err;
+    const placed = { object: run.object, source: run.source };
+    const loaded = run.targets[0]?.loaded.programs ?? [];
+    return { programs: loaded.filter((p) => p.loaded !== false || p.rejected || p.error).map((p) => programVerdict(p, placed)), placed };
   } finally {
-    await session.detach().catch(() => undefined);
+    await run.close();
   }
 }
 
-/** The first LOAD is at level 1 (fast; the failing path). A rejection small enough is loaded again at level 2 for every path. */
-async function verdictsOn(conn: TargetConnection, spec: string, built: Built, opts: VerifyOptions): Promise<ProgramVerdict[]> {
-  const first = await loadOnce(conn, spec, built, 1, opts);
-  if ('loaded' in first) {
-    const byName = new Map(first.loaded.programs.map((p) => [p.name, p]));
-    return built.object.programs.map((p) => {
-      const lp = byName.get(p.name);
-      return lp ? loadedVerdict(lp, built) : { name: p.name, section: p.section, loaded: false, ...unknownFigures, error: null };
-    });
+/** Pass 2: level 2 logs for the programs that pass 1 says are worth it; replaces their explanations. */
+async function level2Pass(load: VerifyRun, objectFile: string, programs: ProgramVerdict[], placed: Placed, opts: VerifyOptions): Promise<ProgramVerdict[]> {
+  const again = programs.filter((p) => wantsLevel2(p, opts)).map((p) => p.name);
+  if (!again.length) return programs;
+  const run = await load({ file: objectFile, verify: again, verifierLevel: 2 });
+  let verbose: ProgramVerdict[];
+  try {
+    verbose = (run.targets[0]?.loaded.programs ?? []).filter((p) => again.includes(p.name)).map((p) => programVerdict(p, placed));
+  } finally {
+    await run.close();
   }
-  let rejected = first.rejected;
-  const processed = rejected.log ? parseVerifierLog(rejected.log).stats?.insnsProcessed : undefined;
-  if ((opts.logLevel ?? 2) === 2 && rejected.code === 'verifier' && processed !== undefined && processed <= LEVEL2_MAX_INSNS) {
-    const verbose = await loadOnce(conn, spec, built, 2, opts);
-    if ('rejected' in verbose && verbose.rejected.program === rejected.program && verbose.rejected.log) rejected = verbose.rejected;
-  }
-  return rejectedVerdicts(rejected, built);
+  return programs.map((p) => {
+    const v = verbose.find((x) => x.name === p.name);
+    // A kernel is deterministic: the same verdict, now with every path (and its words read from them).
+    if (!v?.explanation || v.loaded !== p.loaded) return p;
+    return { ...p, ...(v.log ? { log: v.log } : {}), logLevel: 2, explanation: v.explanation, ...(v.error ? { error: v.error } : {}) };
+  });
 }
 
 async function verifyOn(spec: string, file: string, opts: VerifyOptions): Promise<TargetVerdict> {
   let conn: TargetConnection | undefined;
+  const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'rbs-verify-'));
   try {
     conn = await connectTarget(spec, { ...opts.connect, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.helperPath ? { helperPath: opts.helperPath } : {}) });
-    // The build needs the target's arch and kernel: ask a helper first (its HELLO), then build.
-    const hello = conn.info ?? (await helloOf(conn, spec, opts));
-    const built = await objectFor(file, conn, hello, opts);
-    const programs = await verdictsOn(conn, spec, built, opts);
-    return { target: spec, kernel: hello.kernel, arch: hello.arch, source: built.source, programs };
+    const target = conn;
+    const load: VerifyRun = (o) => loadRun({
+      file,
+      targets: [target],
+      lint: false,
+      // Per target (each builds against its own vmlinux.h and arch), so the second pass reads this one's object.
+      outFile: path.join(work, `${path.basename(file).replace(/\.(bpf\.)?[co]$/, '')}.bpf.o`),
+      ...(opts.clangPath ? { clangPath: opts.clangPath } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...o,
+    });
+    const first = await load({ verify: opts.programs ?? 'all', verifierLevel: 0 });
+    const hello = first.targets[0]?.hello;
+    const objectFile = first.objectPath ?? file;
+    const { programs, placed } = await verifyPass(first);
+    const out: TargetVerdict = { target: spec, ...(hello ? { kernel: hello.kernel, arch: hello.arch } : {}), source: placed.source, programs };
+    try {
+      out.programs = await level2Pass(load, objectFile, programs, placed, opts);
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      out.warnings = [`the every-path (level 2) log could not be taken, so there is no heat map: ${messageOf(err)}`];
+    }
+    return out;
   } catch (err) {
     const failure = err instanceof StudioError ? err : new StudioError(messageOf(err), { cause: err });
     return { target: spec, source: { file }, programs: [], failure };
   } finally {
     await conn?.close().catch(() => undefined);
+    await fs.promises.rm(work, { recursive: true, force: true });
   }
-}
-
-async function helloOf(conn: TargetConnection, spec: string, opts: VerifyOptions): Promise<{ arch: string; kernel: string }> {
-  const session = await HelperSession.open(await conn.spawnHelper(['serve'], opts.signal ? { signal: opts.signal } : {}), { target: spec });
-  await session.detach().catch(() => undefined);
-  return { arch: session.hello.arch, kernel: session.hello.kernel };
 }
 
 /** Verifies every program of `file` on each target (in parallel); resolves with one verdict per target, in order. */

@@ -232,7 +232,8 @@ export class HelperSession {
       this.received = Array.from({ length: Math.max(0, ...m.loaded.rings.map((r) => r.index + 1)) }, () => 0);
       const attempted = m.loaded.programs.filter((p) => p.attached || p.error);
       const failed = attempted.filter((p): p is LoadedProgram & { error: NonNullable<LoadedProgram['error']> } => !p.attached && p.error !== undefined);
-      if (attempted.length > 0 && failed.length === attempted.length) {
+      // (Verifying attaches nothing: a tracing program this kernel refused is a verdict, not a failure.)
+      if (!opts.verify && attempted.length > 0 && failed.length === attempted.length) {
         const diags = failed.map((p) => attachDiagnostic(p, src, 'error'));
         throw new LoadError(
           failed.length === 1 ? `cannot attach program '${failed[0]?.name}': ${failed[0]?.error.reason}` : `none of the ${failed.length} programs could attach`,

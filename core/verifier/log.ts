@@ -141,6 +141,9 @@ interface OpenStep {
 
 const CONDITIONAL_JUMP_CLASSES = new Set([0x05, 0x06]);
 
+/** An instruction whose text has a known end (a jump, a call, exit) followed by words of the verifier's. */
+const GLUED_AFTER_INSN = /^((?:if .* )?goto pc[+-]\d{1,7}|call [\w.]{1,128}#\d{1,7}|exit) ([a-zA-Z].*)$/;
+
 function isConditional(code: number, text: string): boolean {
   return CONDITIONAL_JUMP_CLASSES.has(code & 0x07) && (code & 0xf0) !== 0x80 && (code & 0xf0) !== 0x90 && /^(if |may_goto)/.test(text);
 }
@@ -222,6 +225,8 @@ export class VerifierLogParser {
   private incomplete = false;
   /** Lines since the last instruction/state that are neither noise nor known: the error candidates. */
   private trailing: string[] = [];
+  /** Words printed on an instruction's line after it (level 1 on a loop: `7: (15) if … goto pc-2 infinite loop detected at insn 6`). */
+  private glued: string | undefined;
   private lastInsn: number | undefined;
   private stats: Partial<VerifierStats> = {};
   private readonly out: ParsedVerifierLog = {
@@ -276,6 +281,8 @@ export class VerifierLogParser {
     if ((c >= 48 && c <= 57) || (c === 102 && line.startsWith('from '))) {
       if (this.instruction(line) || this.stateOrBranch(line)) {
         this.clearTrailing();
+        if (this.glued) this.trailing.push(this.glued);
+        this.glued = undefined;
         return;
       }
     } else if (c === 59 && (line.length === 1 || line.charCodeAt(1) === 32)) {
@@ -329,6 +336,12 @@ export class VerifierLogParser {
     if (tail) {
       rewoundTo = { insn: Number(tail[1]), state: tail[2] ?? '' };
       rest = rest.slice(0, tail.index);
+    } else if (comment === rest.length) {
+      const glued = GLUED_AFTER_INSN.exec(rest);
+      if (glued) {
+        this.glued = glued[2];
+        rest = glued[1] ?? rest;
+      }
     }
     this.startPathIfEnded(insn);
     this.firstInsn ??= insn;

@@ -2,7 +2,9 @@
 // without attaching it and shows the kernel's answer on the source — the failing path,
 // hovers with the registers that matter, the reason and fix inline, the Verifier view,
 // CodeLenses with the figures per target and the heat map. A Run that the verifier
-// rejected is shown the same way (from its log). VS Code glue over core/run/verify.ts.
+// rejected is shown the same way (from its log); a Run that loads brings the figures of its
+// programs (statistics only: the heat map is one CodeLens click away, a level 2
+// verification). VS Code glue over core/run/verify.ts.
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { verifyProgram, type TargetVerdict, type VerifyOptions } from '../../core/run/verify';
@@ -16,7 +18,7 @@ import type { Log } from '../log';
 import { isAbort, withCancellableProgress } from '../progress';
 import { VerifierDecorations } from './decorations';
 import { VerifierHover, VerifierLenses } from './providers';
-import { defaultFocus, FigureHistory, focused, type FileResult } from './state';
+import { defaultFocus, FigureHistory, focused, mergeVerdicts, type FileResult } from './state';
 import { VerifierView } from './view';
 
 const BPF_SOURCE: vscode.DocumentSelector = [{ language: 'c', scheme: 'file', pattern: '**/*.bpf.c' }];
@@ -88,6 +90,8 @@ export class VerifierExplorer implements vscode.Disposable {
     command('verifier.focus', (uri, target, program) => this.focus(String(uri), String(target), String(program)));
     command('verifier.reveal', (file, line) => this.reveal(String(file), Number(line)));
     command('verifier.explainLog', (uri, failure) => this.explainLog(String(uri), runFailure(failure)));
+    command('verifier.showRun', (uri, verdicts) => this.showRun(String(uri), verdicts));
+    command('verifyWithHeatMap', (uri, target, program) => this.verifyWithHeatMap(uri, target, program), { restricted: { action: 'Verify with Heat Map', why: loadsAsRoot } });
     command('verifier.clear', () => this.clear());
   }
 
@@ -97,7 +101,7 @@ export class VerifierExplorer implements vscode.Disposable {
   }
 
   /** Loads the active program on `targets` without attaching it and shows the verdicts. */
-  async verify(targets: string[], document?: vscode.TextDocument): Promise<TargetVerdict[] | undefined> {
+  async verify(targets: string[], document?: vscode.TextDocument, extra: Pick<VerifyOptions, 'heatMap' | 'programs'> = {}): Promise<TargetVerdict[] | undefined> {
     const doc = document ?? vscode.window.activeTextEditor?.document;
     if (!doc || !/\.bpf\.c$/.test(doc.fileName)) {
       void vscode.window.showWarningMessage('Ringbuf Studio: open a *.bpf.c file to verify.');
@@ -106,18 +110,41 @@ export class VerifierExplorer implements vscode.Disposable {
     if (doc.isDirty) await doc.save();
     const cfg = this.deps.config.current;
     const where = targets.join(', ');
-    this.deps.log.info(`verify ${vscode.workspace.asRelativePath(doc.uri)} on ${where}`);
+    const what = extra.programs ? `${extra.programs.join(', ')} in ${path.basename(doc.fileName)}` : path.basename(doc.fileName);
+    this.deps.log.info(`verify ${what} on ${where}${extra.heatMap === 'always' ? ' with its heat map (level 2 log)' : ''}`);
+    const started = Date.now();
     let verdicts: TargetVerdict[];
     try {
-      verdicts = await withCancellableProgress(`Ringbuf Studio: verifying ${path.basename(doc.fileName)} on ${where}`, (signal) => verifyProgram(doc.fileName, this.options(targets, cfg, signal)));
+      verdicts = await withCancellableProgress(`Ringbuf Studio: verifying ${what} on ${where}`, (signal) => verifyProgram(doc.fileName, { ...this.options(targets, cfg, signal), ...extra }));
     } catch (err) {
       if (isAbort(err)) return undefined;
       throw err;
     }
+    this.deps.log.info(`verified in ${Date.now() - started} ms`);
     for (const v of verdicts) this.logVerdict(v);
     await this.history.record(doc.fileName, verdicts);
-    this.setResult(doc, { file: doc.fileName, version: doc.version, verdicts, focus: defaultFocus(verdicts) });
+    // A verification of some programs keeps the verdicts of the others.
+    const before = extra.programs ? this.resultOf(doc)?.verdicts : undefined;
+    const shown = before ? mergeVerdicts(before, verdicts) : verdicts;
+    const focus = extra.programs?.[0] && targets[0] ? { target: targets[0], program: extra.programs[0] } : defaultFocus(shown);
+    this.setResult(doc, { file: doc.fileName, version: doc.version, verdicts: shown, ...(focus ? { focus } : {}) });
     return verdicts;
+  }
+
+  /** The CodeLens's "Heat map": one program (or all) on one target (or the selected one), with its level 2 log whatever it costs. */
+  private async verifyWithHeatMap(uri: unknown, target: unknown, program: unknown): Promise<void> {
+    const doc = typeof uri === 'string' ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri) : vscode.window.activeTextEditor?.document;
+    await this.verify([typeof target === 'string' ? target : this.deps.selectedTarget()], doc, { heatMap: 'always', ...(typeof program === 'string' ? { programs: [program] } : {}) });
+  }
+
+  /** A Run that loaded: the figures of each program on each target (statistics only), for the CodeLens. */
+  private async showRun(uri: string, verdicts: unknown): Promise<void> {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    if (!doc || !Array.isArray(verdicts)) return;
+    const figures = (verdicts as TargetVerdict[]).filter((t) => t.programs.length > 0);
+    if (!figures.length) return;
+    await this.history.record(doc.fileName, figures);
+    this.setResult(doc, { file: doc.fileName, version: doc.version, verdicts: figures });
   }
 
   private options(targets: string[], cfg: StudioConfig, signal: AbortSignal): VerifyOptions {
@@ -136,9 +163,11 @@ export class VerifierExplorer implements vscode.Disposable {
       this.deps.log.error(`verify on ${v.target}`, v.failure);
       return;
     }
+    for (const w of v.warnings ?? []) this.deps.log.warn(`${v.target}: ${w}`);
     for (const p of v.programs) {
       const e = p.error;
-      this.deps.log.info(`${v.target}: ${p.name} ${p.loaded ? 'loads' : `rejected (${e?.category ?? '?'}) at ${e?.at.file ?? '?'}:${e?.at.line ?? '?'}: ${e?.message ?? ''}`}`);
+      const figures = p.insnsProcessed !== null ? ` — ${p.insnsProcessed} instructions processed, ${p.totalStates ?? '?'} states (peak ${p.peakStates ?? '?'})${p.log ? `, log level ${p.logLevel ?? '?'}: ${p.log.length} bytes` : ''}` : '';
+      this.deps.log.info(`${v.target}: ${p.name} ${p.loaded ? 'loads' : `rejected (${e?.category ?? '?'}) at ${e?.at.file ?? '?'}:${e?.at.line ?? '?'}: ${e?.message ?? ''}`}${figures}`);
     }
   }
 

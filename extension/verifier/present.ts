@@ -83,6 +83,30 @@ export function lensTitle(target: string, p: ProgramVerdict, previous: number | 
   return `$(pass) loads on ${where}: ${figure(p.insnsProcessed)} instructions processed (${share} % of the limit)${change ? `, ${change}` : ''} · ${figure(p.totalStates ?? 0)} states, peak ${figure(p.peakStates ?? 0)}`;
 }
 
+/**
+ * The CodeLens offering a heat map for a program that loaded with its figures only (a Run, or
+ * too costly for Verify's automatic level 2 pass): it says what the level 2 log will cost.
+ */
+export function heatMapLensTitle(p: ProgramVerdict, cheapUpTo: number): string | undefined {
+  if (!p.loaded || p.insnsProcessed === null || p.explanation) return undefined;
+  const cost = p.insnsProcessed > cheapUpTo ? `slow: a level 2 log of ${figure(p.insnsProcessed)} instructions` : 'a level 2 verification';
+  return `$(flame) Heat map (${cost})`;
+}
+
+/**
+ * The hover of a line in the heat map: how often the verifier processed its instructions, as
+ * a share of what the log holds — every instruction processed (a complete level 2 log), the
+ * last ones (a log that outgrew its buffer keeps its end), or the failing path (level 1).
+ */
+export function heatHoverMarkdown(visits: number, logged: number, scope: 'all' | 'tail' | 'path', processed: number | null): string {
+  const share = `${((visits / Math.max(1, logged)) * 100).toFixed(1)} %`;
+  const head = `Verifier visits to this line: **${figure(visits)}**`;
+  if (scope === 'all') return `${head} (${share} of all instructions processed)`;
+  if (scope === 'path') return `${head} (${share} of the ${figure(logged)} instructions on the failing path)`;
+  const of = processed !== null && processed > logged ? ` — the verifier processed ${figure(processed)}; the log kept the last ones` : '';
+  return `${head} (${share} of the ${figure(logged)} instructions in the log${of})`;
+}
+
 /** Heat level 1–5 of a line (log scale: the hottest lines of a loop stand out from the rest). */
 export function heatLevel(visits: number, max: number): number {
   if (visits <= 0 || max <= 0) return 0;

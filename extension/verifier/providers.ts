@@ -1,8 +1,9 @@
 // Hover on a line of the failing path (the registers and stack slots of its instructions),
 // and a CodeLens on each SEC("…") with the verifier's verdict per target.
 import * as vscode from 'vscode';
+import { LEVEL2_MAX_INSNS } from '../../core/run/verify';
 import { findSectionLine } from '../../core/verifier/source';
-import { changeSince, figure, lensTitle, pathHoverMarkdown } from './present';
+import { changeSince, heatHoverMarkdown, heatMapLensTitle, lensTitle, pathHoverMarkdown } from './present';
 import { focused, type FigureHistory, type FileResult } from './state';
 
 export class VerifierHover implements vscode.HoverProvider {
@@ -21,7 +22,8 @@ export class VerifierHover implements vscode.HoverProvider {
     const heat = f.explanation.heat.find((h) => h.file === document.uri.fsPath && h.line === position.line + 1);
     if (heat) {
       const total = f.explanation.heat.reduce((n, h) => n + h.visits, 0);
-      parts.push(`Verifier visits to this line: **${figure(heat.visits)}** (${((heat.visits / Math.max(1, total)) * 100).toFixed(1)} % of ${f.explanation.heatComplete ? 'all' : 'the logged'} instructions processed)`);
+      const scope = f.explanation.heatComplete ? 'all' : f.program.logLevel === 2 ? 'tail' : 'path';
+      parts.push(heatHoverMarkdown(heat.visits, total, scope, f.program.insnsProcessed));
     }
     if (!parts.length) return undefined;
     const md = new vscode.MarkdownString(parts.join('\n\n---\n\n'));
@@ -58,6 +60,11 @@ export class VerifierLenses implements vscode.CodeLensProvider {
         const title = lensTitle(t.target, p, previous);
         const tooltip = p.insnsProcessed !== null ? (changeSince(previous, p.insnsProcessed) ?? 'no earlier build to compare with') : undefined;
         lenses.push(new vscode.CodeLens(range, { title, command: 'ringbufStudio.verifier.focus', arguments: [document.uri.toString(), t.target, p.name], ...(tooltip ? { tooltip } : {}) }));
+        const heat = heatMapLensTitle(p, LEVEL2_MAX_INSNS);
+        if (heat) {
+          const tip = `Verify '${p.name}' on ${t.target} again with the verifier's every-path (level 2) log: its visits per source line, in the gutter`;
+          lenses.push(new vscode.CodeLens(range, { title: heat, command: 'ringbufStudio.verifyWithHeatMap', arguments: [document.uri.toString(), t.target, p.name], tooltip: tip }));
+        }
       }
     }
     return lenses;

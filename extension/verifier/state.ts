@@ -24,6 +24,32 @@ export interface Focused {
   passes: Map<string, number>;
 }
 
+/**
+ * Newer verdicts over older ones: a target verified again replaces its programs of the same
+ * name (a heat map for one program keeps the others' verdicts); new targets are added.
+ */
+export function mergeVerdicts(older: readonly TargetVerdict[], newer: readonly TargetVerdict[]): TargetVerdict[] {
+  const out = older.map((t) => ({ ...t, programs: [...t.programs] }));
+  for (const fresh of newer) {
+    const at = out.findIndex((t) => t.target === fresh.target);
+    const old = out[at];
+    if (!old || fresh.failure || old.failure) {
+      if (old) out[at] = fresh;
+      else out.push(fresh);
+      continue;
+    }
+    const names = new Set(fresh.programs.map((p) => p.name));
+    out[at] = { ...fresh, programs: [...old.programs.filter((p) => !names.has(p.name)), ...fresh.programs].sort((a, b) => order(old, a.name) - order(old, b.name)) };
+  }
+  return out;
+}
+
+/** A program's place in a target's verdict (unknown ones last). */
+function order(t: TargetVerdict, name: string): number {
+  const i = t.programs.findIndex((p) => p.name === name);
+  return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+}
+
 /** The rejected program to show first: the first rejected program on the first target that has one. */
 export function defaultFocus(verdicts: readonly TargetVerdict[]): FileResult['focus'] {
   for (const t of verdicts) {
@@ -38,9 +64,11 @@ export function focused(r: FileResult | undefined): Focused | undefined {
   const target = r.verdicts.find((t) => t.target === r.focus?.target);
   const program = target?.programs.find((p) => p.name === r.focus?.program);
   if (!target || !program?.explanation) return undefined;
+  // A program that loads has no failing path to show (its log's last path proves nothing): its heat map only.
+  const path = program.loaded ? [] : program.explanation.path;
   const passes = new Map<string, number>();
-  for (const l of program.explanation.path) passes.set(`${l.file}:${l.line}`, l.pass);
-  return { target, program, explanation: program.explanation, byLine: lastPassByLine(program.explanation.path), passes };
+  for (const l of path) passes.set(`${l.file}:${l.line}`, l.pass);
+  return { target, program, explanation: program.explanation, byLine: lastPassByLine(path), passes };
 }
 
 /** Figures of the previous verification, per file, program and target (kept in workspace state). */

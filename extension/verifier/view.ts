@@ -14,6 +14,11 @@ type Node =
   | { kind: 'line'; uri: string; target: string; program: string; line: PathLine; lineText: string }
   | { kind: 'step'; uri: string; line: PathLine; step: ShownStep; last: boolean };
 
+/** The path a rejected program took to its error (a program that loads has none worth listing). */
+function failingPath(p: ProgramVerdict): PathLine[] {
+  return p.loaded ? [] : (p.explanation?.path ?? []);
+}
+
 export class VerifierView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -36,7 +41,7 @@ export class VerifierView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     if (!node) return s.result.verdicts.map((target) => ({ kind: 'target', uri: s.uri, target }));
     if (node.kind === 'target') return node.target.programs.map((program) => ({ kind: 'program', uri: node.uri, target: node.target.target, program }));
     if (node.kind === 'program') {
-      return (node.program.explanation?.path ?? []).map((line) => ({ kind: 'line', uri: node.uri, target: node.target, program: node.program.name, line, lineText: this.sourceLine(line.file, line.line) }));
+      return failingPath(node.program).map((line) => ({ kind: 'line', uri: node.uri, target: node.target, program: node.program.name, line, lineText: this.sourceLine(line.file, line.line) }));
     }
     if (node.kind === 'line') return node.line.steps.map((step, i) => ({ kind: 'step', uri: node.uri, line: node.line, step, last: i === node.line.steps.length - 1 }));
     return [];
@@ -78,7 +83,7 @@ export class VerifierView implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   private programItem(uri: string, target: string, p: ProgramVerdict): vscode.TreeItem {
     const rejected = !p.loaded;
-    const item = new vscode.TreeItem(p.name, p.explanation?.path.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(p.name, failingPath(p).length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     const figures = p.insnsProcessed !== null ? ` · ${figure(p.insnsProcessed)} instructions, ${figure(p.totalStates ?? 0)} states` : '';
     item.description = rejected ? `rejected: ${p.error?.category ?? 'error'}${figures}` : `loads${figures}`;
     item.tooltip = p.error ? `${p.error.message}\n\n${p.error.explanation}\nFix: ${p.error.fix}` : 'The verifier accepted it.';

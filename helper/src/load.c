@@ -1,8 +1,10 @@
 /* LOAD: open the object from bytes, validate and apply max_entries overrides, load, map the
  * rings, and hand over to loaded.c (attach, LOADED) — or ERROR with the cause and the full
- * verifier log. A failed load is retried for three separate reasons, each its own function:
- * a tracing program this kernel refuses (load the rest without it), a verifier log that
- * filled its buffer (grow it ×8), and a verbose log asked for on failure (reload at level 2). */
+ * verifier log. A failed load is retried for separate reasons, each its own function: a
+ * tracing program this kernel refuses (load the rest without it), a verifier log that filled
+ * its buffer (grow it ×8; at the largest, statistics only), a statistics-only rejection (reload
+ * at level 1 for the failing path), a rejection when verifying (load the rest without it), and
+ * a verbose log asked for on failure (reload at level 2). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@
 #define LOG_BUF_MAX (48u << 20) /* stays below RBS_MAX_FRAME with JSON escaping headroom */
 #define LOG_BUF_MIN 4096
 #define LOG_STATS 4u            /* BPF_LOG_STATS: the "processed N insns …" summary */
-#define MAX_ATTEMPTS 64         /* each retry changes something for good; this only guards a bug */
+/* Each retry changes something for good (at most ~7 per program); this only guards a bug. */
+#define MAX_ATTEMPTS(n_progs) (16 + 8 * (n_progs))
 
 static bool is_power_of_two(uint64_t v) { return v && !(v & (v - 1)); }
 
@@ -96,7 +99,7 @@ static int load__check_overrides(struct session *s, struct bpf_object *obj, cons
 
 /* The verifier's own words: the last line before the "processed N insns" summary
  * that is not an instruction dump or a source annotation. */
-static void verifier__summary(const char *log, char *out, size_t n)
+void verifier__summary(const char *log, char *out, size_t n)
 {
 	out[0] = '\0';
 	const char *end = log + strlen(log);
@@ -235,9 +238,13 @@ static int load__open(struct session *s, struct load_plan *plan, struct bpf_obje
 				.message = "out of memory" });
 	uint32_t level = plan->q.log_level > 2 ? 2 : plan->q.log_level;
 	plan->log_max = log_buf_max();
-	for (size_t i = 0; i < plan->n_progs; i++)
-		plan->progs[i] = (struct prog_log){ .size = LOG_BUF_START < plan->log_max ? LOG_BUF_START : plan->log_max,
-						    .level = level };
+	size_t i = 0;
+	bpf_object__for_each_program(p, *obj) {
+		plan->progs[i++] = (struct prog_log){ .size = LOG_BUF_START < plan->log_max ? LOG_BUF_START : plan->log_max,
+						      .level = level,
+						      .unwanted = plan->verify && plan->q.n_attach &&
+								  !load_request__names(&plan->q, bpf_program__name(p)) };
+	}
 	int err = load__check_overrides(s, *obj, &plan->q);
 	return err ? err : load__check_attach_names(s, *obj, &plan->q);
 }
@@ -263,6 +270,10 @@ static int load__configure(struct session *s, struct load_plan *plan, struct bpf
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, obj) {
 		struct prog_log *l = &plan->progs[i++];
+		if (l->rejected || l->unwanted) {
+			bpf_program__set_autoload(p, false); /* a rejected program keeps its log */
+			continue;
+		}
 		free(l->buf);
 		l->buf = malloc(l->size);
 		if (!l->buf)
@@ -291,7 +302,8 @@ static struct bpf_program *load__failed_program(struct bpf_object *obj, const st
 			*index = i;
 			return p;
 		}
-		if (!first_with_log && plan->progs[i].buf && plan->progs[i].buf[0]) {
+		const struct prog_log *l = &plan->progs[i];
+		if (!first_with_log && !l->rejected && !l->unwanted && l->buf && l->buf[0]) {
 			first_with_log = p;
 			first_index = i;
 		}
@@ -338,6 +350,28 @@ static bool retry__statistics_only(struct load_plan *plan, size_t fi)
 	return true;
 }
 
+/* Verifier data at level 0 (statistics only): a rejection's log has the verifier's words but no
+ * instructions, so no source line. Reload that program once at level 1 (the failing path). */
+static bool retry__with_path(struct load_plan *plan, struct bpf_program *failed, size_t fi)
+{
+	struct prog_log *l = &plan->progs[fi];
+	if (!failed || !plan->verifier_data || l->level != 0 || l->reworded)
+		return false;
+	l->level = 1;
+	l->reworded = true;
+	return true;
+}
+
+/* Verifying: a program the verifier rejects is left out (its log kept for LOADED) and the rest
+ * loads, so every program gets its own verdict — libbpf stops at the first rejection. */
+static bool retry__without_rejected(struct load_plan *plan, struct bpf_program *failed, size_t fi, int err)
+{
+	if (!failed || !plan->verify || plan->progs[fi].rejected)
+		return false;
+	plan->progs[fi].rejected = err ? err : EINVAL;
+	return true;
+}
+
 /* The verbose log (LOAD log_level 2) is taken only when a load fails: reload once at level 2. */
 static bool retry__verbose(const struct session *s, const struct load_plan *plan, struct bpf_program *failed, int attempt)
 {
@@ -358,6 +392,10 @@ static int load__after_failure(struct session *s, struct load_plan *plan, struct
 	if (filled && retry__grow_log(plan, fi))
 		return 1;
 	if (filled && retry__statistics_only(plan, fi))
+		return 1;
+	if (filled)
+		plan->progs[fi].cut = true;
+	if (retry__with_path(plan, failed, fi) || retry__without_rejected(plan, failed, fi, err))
 		return 1;
 	if (retry__verbose(s, plan, failed, attempt) && l->size < plan->log_max)
 		return 1;
@@ -407,7 +445,8 @@ int session__load(struct session *s, const uint8_t *payload, size_t len)
 	s->drain_timeout_ms = !plan.q.drain_timeout_ms ? RBS_DRAIN_TIMEOUT_DEFAULT_MS
 			      : plan.q.drain_timeout_ms > RBS_DRAIN_TIMEOUT_MAX_MS ? RBS_DRAIN_TIMEOUT_MAX_MS
 										: plan.q.drain_timeout_ms;
-	plan.verifier_data = (plan.q.flags & RBS_LOAD_VERIFIER_DATA) != 0;
+	plan.verify = (plan.q.flags & RBS_LOAD_VERIFY) != 0;
+	plan.verifier_data = plan.verify || (plan.q.flags & RBS_LOAD_VERIFIER_DATA) != 0;
 	for (int attempt = 0;; attempt++) {
 		if ((err = load__open(s, &plan, &obj)) || (err = load__configure(s, &plan, obj, attempt)))
 			goto cleanup;
@@ -415,7 +454,7 @@ int session__load(struct session *s, const uint8_t *payload, size_t len)
 		if (!err)
 			break;
 		err = load__after_failure(s, &plan, obj, -err, attempt);
-		if (err > 0 && attempt + 1 >= MAX_ATTEMPTS)
+		if (err > 0 && attempt + 1 >= (int)MAX_ATTEMPTS(plan.n_progs))
 			err = report__error(s, &(struct error_report){ .code = ERR_INTERNAL, .fatal = true,
 					.message = "the object did not load after many attempts" });
 		if (err <= 0)

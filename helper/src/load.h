@@ -24,6 +24,9 @@ struct load_request {
 
 int load_request__parse(struct load_request *q, const uint8_t *p, size_t len);
 void load_request__free(struct load_request *q);
+/* The program is named in the LOAD's list (attach list; with the verify flag, the programs to load). */
+bool load_request__names(const struct load_request *q, const char *prog);
+/* The program is to be attached. */
 bool load_request__wants(const struct load_request *q, const char *prog);
 /* max_entries the request (an override) or else the object's BTF asked for, 0 if unknown. */
 uint32_t load_request__max_entries(const struct load_request *q, struct bpf_object *obj, const char *map);
@@ -35,6 +38,10 @@ struct prog_log {
 	uint32_t level;  /* verifier data: 0 (statistics only), 1 or 2; | 4 (statistics) is added */
 	int refused;     /* errno when the kernel refused this attach type at load (program skipped) */
 	char *earlier;   /* a log that outgrew the largest buffer, kept (cut) before the reload's */
+	int rejected;    /* verify: errno of the verifier's rejection (program left out, its log kept) */
+	bool cut;        /* the log filled the largest buffer (the kernel kept only part of it) */
+	bool unwanted;   /* verify: not in the list of programs to load */
+	bool reworded;   /* a statistics-only rejection was loaded again at level 1 for its words and path */
 };
 
 struct load_plan {
@@ -43,7 +50,11 @@ struct load_plan {
 	size_t n_progs;
 	size_t log_max;     /* largest log buffer (48 MiB unless RINGBUF_HELPER_VERIFIER_LOG_MAX) */
 	bool verifier_data; /* every program's log and statistics, also when it loads */
+	bool verify;        /* LOAD flag verify: each program on its own, nothing attached */
 };
+
+/* The verifier's own words from a log (the last line that is not an instruction, annotation or summary). */
+void verifier__summary(const char *log, char *out, size_t n);
 
 int loaded__attach_and_report(struct session *s, const struct load_plan *plan);
 

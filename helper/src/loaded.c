@@ -45,7 +45,7 @@ static int loaded__verifier_logs(struct session *s, const struct load_plan *plan
 	bpf_object__for_each_program(prog, s->obj) {
 		const struct prog_log *l = &plan->progs[i];
 		size_t len = 0;
-		char *text = l->refused ? NULL : verifier__text(l, &len);
+		char *text = l->refused || l->unwanted ? NULL : verifier__text(l, &len);
 		if (text) {
 			struct rbs_verifier_log_header h = { .program_index = i };
 			output_send_chunked(&s->out, RBS_VERIFIER_LOG, &h, sizeof(h),
@@ -129,7 +129,25 @@ static void loaded__verifier_json(struct jw *j, const struct prog_log *l)
 	jw_obj_begin(j);
 	jw_kv_uint(j, "level", l->level);
 	jw_kv_uint(j, "bytes", len);
-	jw_kv_bool(j, "truncated", l->earlier != NULL);
+	jw_kv_bool(j, "truncated", l->earlier != NULL || l->cut);
+	jw_obj_end(j);
+}
+
+/* Verify: whether the program was loaded, and for a rejected one the errno and the verifier's words. */
+static void loaded__verdict_json(struct jw *j, struct bpf_program *prog, const struct prog_log *l)
+{
+	jw_kv_bool(j, "loaded", !l->rejected && !l->unwanted && !l->refused);
+	if (!l->rejected)
+		return;
+	char summary[512], message[1024];
+	verifier__summary(l->buf ? l->buf : "", summary, sizeof(summary));
+	text__make_utf8(summary, strlen(summary));
+	snprintf(message, sizeof(message), "load program '%s': %s%s%s", bpf_program__name(prog), strerror(l->rejected),
+		 summary[0] ? ": " : "", summary);
+	jw_key(j, "rejected");
+	jw_obj_begin(j);
+	jw_kv_int(j, "errno", l->rejected);
+	jw_kv_str(j, "message", message);
 	jw_obj_end(j);
 }
 
@@ -152,8 +170,10 @@ static void loaded__programs(struct session *s, struct jw *j, const struct load_
 		jw_kv_str(j, "section", section);
 		jw_kv_str(j, "type", tn ? tn : "unknown");
 		jw_kv_str(j, "attach_target", target);
-		if (plan->verifier_data && !l->refused)
+		if (plan->verifier_data && !l->refused && !l->unwanted)
 			loaded__verifier_json(j, l);
+		if (plan->verify)
+			loaded__verdict_json(j, prog, l);
 		if (load_request__wants(&plan->q, bpf_program__name(prog))) {
 			(*selected)++;
 			*attached += loaded__attach(s, j, prog, l->refused);

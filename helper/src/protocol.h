@@ -45,6 +45,9 @@ enum rbs_log_level {
 #define RBS_LOG_MORE 0x01 /* LOG flags: more chunks of this message follow */
 #define RBS_LOAD_ATTACH_ALL 0x01 /* LOAD flags */
 #define RBS_LOAD_VERIFIER_DATA 0x02 /* LOAD flags: every program's verifier log and statistics, also on success */
+/* LOAD flags: verify — attach nothing, each program on its own (a rejected one is reported in LOADED
+ * and left out, the others load), the attach list names the programs to load; implies bit 1. */
+#define RBS_LOAD_VERIFY 0x04
 /* How long a stop may spend draining the rings (LOAD.drain_timeout_ms 0 = this; at most the max). */
 #define RBS_DRAIN_TIMEOUT_DEFAULT_MS 3000u
 #define RBS_DRAIN_TIMEOUT_MAX_MS 60000u

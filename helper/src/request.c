@@ -103,14 +103,21 @@ int load_request__parse(struct load_request *q, const uint8_t *p, size_t len)
 	return 0;
 }
 
-bool load_request__wants(const struct load_request *q, const char *prog)
+bool load_request__names(const struct load_request *q, const char *prog)
 {
-	if (q->flags & RBS_LOAD_ATTACH_ALL)
-		return true;
 	for (size_t i = 0; i < q->n_attach; i++)
 		if (strcmp(q->attach[i], prog) == 0)
 			return true;
 	return false;
+}
+
+bool load_request__wants(const struct load_request *q, const char *prog)
+{
+	if (q->flags & RBS_LOAD_VERIFY)
+		return false; /* verify attaches nothing: the list names the programs to load */
+	if (q->flags & RBS_LOAD_ATTACH_ALL)
+		return true;
+	return load_request__names(q, prog);
 }
 
 /* max_entries as the object's BTF map definition wrote it (before libbpf's rounding), 0 if unknown. */

@@ -1,16 +1,13 @@
 // Captures the verifier logs in test/fixtures/verifier/logs/<kernel>/ from the running
-// kernel (root): each rejected fixture through `verifyProgram` (the helper, as users get
-// them), and a small loop that loads through the test loader (level 2, every path).
+// kernel (root): each rejected fixture and a small loop that loads (level 2, every path),
+// through `verifyProgram` (the helper's verifier data, as users get them).
 //   RBS_CAPTURE_VERIFIER_LOGS=1 npx vite-node test/support/captureVerifierLogs.ts
-// With RBS_CAPTURE_QEMU=1 also on Debian's 6.1 booted in QEMU (as the qemu tests do).
+// With RBS_CAPTURE_QEMU=1 also on Debian's 6.1 (the qemu:debian-6.1 VM target).
 // Unit tests parse these files without root; integration tests load the fixtures afresh.
 import fs from 'node:fs';
 import path from 'node:path';
 import { verifyProgram } from '../../core/run/verify';
-import type { ConnectTargetOptions } from '../../core/transport/registry';
 import { compileFixture, repoRoot } from './compile';
-import { bootGuest } from './qemu';
-import { loadWithVerifierLog } from './verifierLogs';
 
 export const verifierFixtures = path.join(repoRoot, 'test/fixtures/verifier');
 
@@ -25,10 +22,10 @@ export function kernelSeries(release: string): string {
 }
 
 /** Captures every rejected fixture's log on one target; returns the kernel series it ran. */
-async function captureRejections(target: string, connect: ConnectTargetOptions): Promise<string> {
+async function captureRejections(target: string): Promise<string> {
   let series = '';
   for (const name of [...REJECTED_FIXTURES, ...MORE_REJECTIONS]) {
-    const [verdict] = await verifyProgram(path.join(verifierFixtures, `${name}.bpf.c`), { logLevel: 2, targets: [target], connect });
+    const [verdict] = await verifyProgram(path.join(verifierFixtures, `${name}.bpf.c`), { logLevel: 2, targets: [target] });
     if (!verdict || verdict.failure) throw new Error(`${name}: ${verdict?.failure?.message ?? 'no verdict'}`);
     series = kernelSeries(verdict.kernel ?? '');
     const program = verdict.programs.find((p) => p.log);
@@ -46,21 +43,15 @@ async function captureRejections(target: string, connect: ConnectTargetOptions):
 }
 
 async function main(): Promise<void> {
-  const series = await captureRejections('local', {});
-  if (process.env.RBS_CAPTURE_QEMU === '1') {
-    // Debian's 6.1 in QEMU (test/support/qemu.ts): annotations without `@ file:line`, `_w` marks, alloc_mem.
-    const guest = await bootGuest({ log: (m) => console.log(`qemu: ${m}`) });
-    try {
-      await captureRejections(guest.alias, { sshConfigPath: guest.sshConfig, knownHostsPath: guest.knownHosts, agentSocket: '/nonexistent', readyTimeoutMs: 60_000 });
-    } finally {
-      await guest.stop();
-    }
-  }
+  const series = await captureRejections('local');
+  // Debian's 6.1 (docs/vm-targets.md): annotations without `@ file:line`, `_w` marks, alloc_mem.
+  if (process.env.RBS_CAPTURE_QEMU === '1') await captureRejections('qemu:debian-6.1');
   const loop = await compileFixture(path.join(verifierFixtures, 'near_limit.bpf.c'), { name: 'near_limit_12', defines: { ITERATIONS: '12' } });
-  const [near] = await loadWithVerifierLog(loop.objectPath, 2, 16);
-  if (!near?.text || near.result !== 0) throw new Error(`near_limit (12 iterations) did not load: ${near?.result ?? 'no output'}`);
-  fs.writeFileSync(path.join(verifierFixtures, 'logs', series, 'loop_12_iterations.log'), near.text);
-  console.log(`loop_12_iterations: loaded, ${near.parsed.stats?.insnsProcessed ?? '?'} insns`);
+  const [verdict] = await verifyProgram(loop.objectPath, { heatMap: 'always' });
+  const near = verdict?.programs[0];
+  if (!near?.loaded || near.logLevel !== 2 || !near.log) throw new Error(`near_limit (12 iterations) did not load with a level 2 log: ${verdict?.failure?.message ?? near?.error?.message ?? 'no log'}`);
+  fs.writeFileSync(path.join(verifierFixtures, 'logs', series, 'loop_12_iterations.log'), near.log);
+  console.log(`loop_12_iterations: loaded, ${near.insnsProcessed ?? '?'} insns`);
 }
 
 // vite-node hides argv from the script: the variable marks the run as the capture itself.

@@ -2,14 +2,16 @@
 // Verify Program on a program the kernel rejects → the failing path on the source, the
 // reason inline, the registers in the hover, the Verifier view that jumps to the line, the
 // CodeLens per SEC; a program that hits the complexity limit → its heat map; a Run the
-// verifier rejects → the same path. Screenshots in test-results/ui-verifier-*.png.
+// verifier rejects → the same path; a Run of a program near the limit → its figures in the
+// CodeLens, the heat map one click away, and the change after an edit ("+10 %").
+// Screenshots in test-results/ui-verifier-*.png.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { available } from '../support/prereq';
-import { launchBrowser, openFile, openWorkbench, runCommand, screenshot, startCodeServer, type CodeServer } from '../support/codeServer';
+import { goToLine, launchBrowser, openFile, openWorkbench, replaceCurrentLine, runCommand, screenshot, startCodeServer, type CodeServer } from '../support/codeServer';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'verifier');
 const lineOf = (file: string, marker: string): number => fs.readFileSync(path.join(fixtures, file), 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1;
@@ -49,7 +51,7 @@ describe.skipIf(!available('browser') || !available('bpf'))('Verifier explorer i
 
   beforeAll(async () => {
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-ui-verifier-'));
-    for (const f of ['null_check.bpf.c', 'too_complex.bpf.c', 'invalid_access.bpf.c']) fs.copyFileSync(path.join(fixtures, f), path.join(workspace, f));
+    for (const f of ['null_check.bpf.c', 'too_complex.bpf.c', 'invalid_access.bpf.c', 'near_limit.bpf.c']) fs.copyFileSync(path.join(fixtures, f), path.join(workspace, f));
     server = await startCodeServer({ workspace });
     browser = await launchBrowser();
     page = await openWorkbench(browser, server);
@@ -117,6 +119,7 @@ describe.skipIf(!available('browser') || !available('bpf'))('Verifier explorer i
     await page.locator('.editor-instance .view-line', { hasText: 'BRANCHES HERE' }).first().locator('span', { hasText: 'bpf_get_prandom_u32' }).first().hover();
     const hover = page.locator('.monaco-hover:visible', { hasText: 'Verifier visits to this line' }).first();
     await hover.waitFor({ timeout: 20_000 });
+    expect(await hover.innerText()).toMatch(/Verifier visits to this line: \d[\d\u202f]* \(\d+\.\d % of the \d[\d\u202f]* instructions on the failing path\)/);
     await screenshot(page, 'ui-verifier-4-heat-map');
     await page.keyboard.press('Escape');
   });
@@ -127,5 +130,48 @@ describe.skipIf(!available('browser') || !available('bpf'))('Verifier explorer i
     const hint = await waitUntil('the invalid-access hint', async () => (await afterTexts(page)).find((t) => t.includes('invalid-access:')), 120_000);
     expect(hint).toMatch(/R7 is a plain number/);
     await screenshot(page, 'ui-verifier-5-run-rejected');
+  });
+
+  const lens = (text: string | RegExp) => page.locator('.contentWidgets .codelens-decoration', { hasText: text }).first();
+
+  it('a Run of a program near the limit: its figures in the CodeLens at once, and the heat map one click away', async () => {
+    await openFile(page, 'near_limit.bpf.c');
+    await runCommand(page, 'Ringbuf Studio: Run on Local Host');
+    // A Run asks the verifier for its statistics only: figures, no heat map yet.
+    const figures = lens('loads on local kernel');
+    await figures.waitFor({ timeout: 120_000 });
+    expect(await figures.innerText()).toMatch(/loads on local kernel: 8\d\d\u202f\d{3} instructions processed \(8\d % of the limit\) · 8\u202f0\d\d states, peak 8\u202f0\d\d/);
+    expect(await heatIcons(page)).toBe(0);
+    await runCommand(page, 'Ringbuf Studio: Stop');
+    await runCommand(page, 'View: Single Column Editor Layout'); // the Live Events panel joins the tabs
+    await openFile(page, 'near_limit.bpf.c');
+    const offer = lens('Heat map');
+    expect(await offer.innerText()).toMatch(/Heat map \(slow: a level 2 log of 8\d\d\u202f\d{3} instructions\)/);
+    await offer.locator('a', { hasText: 'Heat map' }).click();
+    await waitUntil('the heat map', async () => ((await heatIcons(page)) > 0 ? true : undefined), 240_000);
+    await lens(/Heat map/).waitFor({ state: 'detached', timeout: 30_000 });
+    await goToLine(page, lineOf('near_limit.bpf.c', 'HOT LOOP'));
+    await screenshot(page, 'ui-verifier-6-near-limit-heat-map');
+    const loop = page.locator('.editor-instance .view-line', { hasText: 'HOT LOOP' }).first();
+    await loop.locator('span', { hasText: 'slots' }).first().hover();
+    const hover = page.locator('.monaco-hover:visible', { hasText: 'Verifier visits to this line' }).first();
+    await hover.waitFor({ timeout: 20_000 });
+    // The kernel kept the log's end (48 MiB): the share is of the logged instructions.
+    const said = await hover.innerText();
+    expect(said).toMatch(/Verifier visits to this line: \d[\d\u202f]* \(\d{2}\.\d % of the \d[\d\u202f]* instructions in the log — the verifier processed 8\d\d\u202f\d{3}; the log kept the last ones\)/);
+    expect(said).not.toMatch(/Failing path/); // a program that loads has its heat map, no path
+    await screenshot(page, 'ui-verifier-6b-near-limit-hover');
+    await page.keyboard.press('Escape');
+  });
+
+  it('after an edit, Verify compares with the last build: +12 % instructions processed', async () => {
+    // 14 instructions per iteration: 60 000 → 67 200 iterations is 840 015 → 940 815 instructions.
+    await goToLine(page, lineOf('near_limit.bpf.c', '#define ITERATIONS 60000'));
+    await replaceCurrentLine(page, '#define ITERATIONS 67200');
+    await runCommand(page, 'Ringbuf Studio: Verify Program (Load Without Attaching)');
+    const changed = lens('+12 % instructions processed');
+    await changed.waitFor({ timeout: 120_000 });
+    expect(await changed.innerText()).toMatch(/loads on local kernel: 9\d\d\u202f\d{3} instructions processed \(9\d % of the limit\), \+12 % instructions processed/);
+    await screenshot(page, 'ui-verifier-7-change-since-last-build');
   });
 });

@@ -1,20 +1,18 @@
 // `verifyProgram` and `ringbuf-studio verify` against the real kernel: each failure category
-// rejected afresh (line, category, the state that shows why), nothing left loaded, a program
-// that passes, a second target over real SSH, and the complexity of a program near the
-// 1M-instruction limit with its heat map.
+// rejected afresh (line, category, the state that shows why), nothing left loaded, every
+// program of an object verified on its own, programs that pass with the verifier's figures, a
+// second target over real SSH, and the complexity of a program near the 1M-instruction limit
+// with its heat map — all from the helper's verifier data.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toVerifyJson, verifyProgram, type TargetVerdict } from '../../../core/run/verify';
-import { explainVerifierLog } from '../../../core/verifier/explain';
-import { SourceLocator } from '../../../core/verifier/source';
 import { loadedPrograms } from '../../support/bpfPrograms';
 import { startChild } from '../../support/child';
 import { compileFixture } from '../../support/compile';
 import { available } from '../../support/prereq';
 import { startSshd, type SshdInstance } from '../../support/sshd';
-import { loadWithVerifierLog } from '../../support/verifierLogs';
 import { prepare, root } from '../run/support';
 
 const dir = path.join(root, 'test/fixtures/verifier');
@@ -51,17 +49,22 @@ describe.skipIf(!available('bpf'))('verify on the local kernel', () => {
     }, 120_000);
   }
 
-  it('several programs in one object: accepted before the rejected one, not verified after it', async () => {
+  it('several programs in one object: each verified on its own — the one after the rejected one too — with its figures', async () => {
     const file = fixture('several_programs');
     const [v] = await verifyProgram(file, { logLevel: 1 });
     expect(v!.programs.map((p) => [p.name, p.loaded, p.error?.category ?? null])).toEqual([
       ['rbs_v_sev_good', true, null],
       ['rbs_v_sev_bad', false, 'null-check'],
-      ['rbs_v_sev_after', false, 'other'],
+      ['rbs_v_sev_after', true, null],
     ]);
     expect(v!.programs[1]!.error?.at.line).toBe(lineOf(file, 'REJECTED HERE'));
-    expect(v!.programs[2]!.error).toMatchObject({ message: "not verified: loading stopped at the rejected program 'rbs_v_sev_bad' (programs load in order)", fix: "Fix 'rbs_v_sev_bad' first, then verify again.", at: { line: lineOf(file, 'sched_process_fork') } });
-    expect(loadedPrograms('rbs_v_sev_good')).toEqual([]);
+    // Figures for every program; the two small ones that load also get their heat map (level 2, cheap).
+    const [good, , after] = v!.programs;
+    expect(good).toMatchObject({ insnsProcessed: expect.any(Number), totalStates: expect.any(Number), peakStates: expect.any(Number), logLevel: 2 });
+    expect(good!.insnsProcessed).toBeGreaterThan(after!.insnsProcessed!);
+    expect(good!.explanation?.heatComplete).toBe(true);
+    expect(good!.explanation?.heat.map((h) => h.line)).toContain(lineOf(file, '*pid = bpf_get_current_pid_tgid() >> 32;'));
+    for (const name of ['rbs_v_sev_good', 'rbs_v_sev_bad', 'rbs_v_sev_after']) expect(loadedPrograms(name)).toEqual([]);
   }, 120_000);
 
   it('a rejection small enough is explained from the level 2 log (every path), a huge one from level 1', async () => {
@@ -98,8 +101,15 @@ describe.skipIf(!available('bpf'))('verify on the local kernel', () => {
     });
     const good = startChild(process.execPath, [cli, 'verify', 'near_limit.bpf.c', '--format', 'json'], { cwd: dir });
     expect(await good.exited, good.stderr()).toBe(0);
-    // Figures of programs that load come with the helper's verifier report (issue 15, phase 2).
-    expect(JSON.parse(good.stdout())).toEqual({ target: 'local', programs: [{ name: 'rbs_v_near', loaded: true, insns_processed: null, total_states: null, peak_states: null, error: null }] });
+    // A program that loads: the kernel's figures (the loop runs 60 000 times, 14 instructions each).
+    expect(JSON.parse(good.stdout())).toEqual({
+      target: 'local',
+      programs: [{ name: 'rbs_v_near', loaded: true, insns_processed: expect.any(Number), total_states: expect.any(Number), peak_states: expect.any(Number), error: null }],
+    });
+    const near = (JSON.parse(good.stdout()) as ReturnType<typeof toVerifyJson>).programs[0]!;
+    expect(near.insns_processed).toBeGreaterThan(800_000);
+    expect(near.insns_processed).toBeLessThan(1_000_000);
+    expect(near.total_states).toBeGreaterThan(1000);
     expect(loadedPrograms('rbs_v_near')).toEqual([]);
   }, 180_000);
 
@@ -122,29 +132,42 @@ describe.skipIf(!available('bpf'))('verify on the local kernel', () => {
     }
   }, 120_000);
 
-  it('a program near the 1M-instruction limit: it loads, the figures say how near, the heat map shows the loop', async () => {
-    // Until the helper reports verifier logs of programs that load (phase 2), the test's own
-    // libbpf loader asks the kernel: statistics (level 4) and the tail of the level 2 log
-    // (the kernel keeps the last 64 MiB of a log that would run to ~0.5 GiB).
-    const obj = await compileFixture(fixture('near_limit'), { name: 'near_limit' });
-    const [stats] = await loadWithVerifierLog(obj.objectPath, 4, 1);
-    expect(stats?.result).toBe(0);
-    const processed = stats!.parsed.stats!.insnsProcessed;
-    expect(processed).toBeGreaterThan(800_000);
-    expect(processed).toBeLessThan(1_000_000);
-    const [verbose] = await loadWithVerifierLog(obj.objectPath, 2, 64, 0);
-    expect(verbose?.result).toBe(-28); // ENOSPC: the log, not the program, was too big
-    const log = verbose!.parsed;
-    expect(log.truncatedStart).toBe(true);
-    expect(log.stats?.insnsProcessed).toBe(processed);
-    const explained = explainVerifierLog(log, new SourceLocator({ file: fixture('near_limit') }, { section: 'tp/sched/sched_process_exec' }), { loaded: true });
-    const loopLines = [lineOf(fixture('near_limit'), 'HOT LOOP'), lineOf(fixture('near_limit'), 'for (__u32 i = 0')];
-    expect(explained.heat.slice(0, 2).map((h) => h.line).sort()).toEqual(loopLines.sort());
-    const seen = explained.heat.reduce((n, h) => n + h.visits, 0);
-    const inLoop = explained.heat.filter((h) => loopLines.includes(h.line)).reduce((n, h) => n + h.visits, 0);
+  it('a program near the 1M-instruction limit: the figures say how near, cheaply; its heat map (asked for) shows the loop', async () => {
+    const file = fixture('near_limit');
+    // By default only the statistics: a level 2 log of 840 000 instructions costs ~25 s here.
+    const [quick] = await verifyProgram(file);
+    const q = quick!.programs[0]!;
+    expect(q).toMatchObject({ loaded: true, logLevel: 0, error: null });
+    expect(q.explanation).toBeUndefined();
+    expect(q.insnsProcessed).toBeGreaterThan(800_000);
+    expect(q.insnsProcessed).toBeLessThan(1_000_000);
+    // Asked for: the helper's level 2 log, cut at 48 MiB (the kernel keeps its end), gives the heat map.
+    const [v] = await verifyProgram(file, { heatMap: 'always' });
+    const p = v!.programs[0]!;
+    expect(v!.warnings).toBeUndefined();
+    expect(p).toMatchObject({ loaded: true, logLevel: 2, insnsProcessed: q.insnsProcessed, totalStates: q.totalStates, error: null });
+    expect(p.explanation?.heatComplete).toBe(false); // the log lost its start
+    const loopLines = [lineOf(file, 'HOT LOOP'), lineOf(file, 'for (__u32 i = 0')];
+    const heat = p.explanation!.heat;
+    expect(heat.slice(0, 2).map((h) => h.line).sort()).toEqual(loopLines.sort());
+    const seen = heat.reduce((n, h) => n + h.visits, 0);
+    const inLoop = heat.filter((h) => loopLines.includes(h.line)).reduce((n, h) => n + h.visits, 0);
     expect(inLoop / seen).toBeGreaterThan(0.99);
     expect(loadedPrograms('rbs_v_near')).toEqual([]);
   }, 300_000);
+
+  it('the same loop with 12 iterations: cheap, so the heat map comes with every verification, complete', async () => {
+    const obj = await compileFixture(fixture('near_limit'), { name: 'near_limit_12', defines: { ITERATIONS: '12' } });
+    const [v] = await verifyProgram(obj.objectPath);
+    const p = v!.programs[0]!;
+    expect(v!.source.file).toBe(fixture('near_limit')); // the .o's line info names the source
+    expect(p).toMatchObject({ loaded: true, logLevel: 2 });
+    expect(p.explanation?.heatComplete).toBe(true);
+    const hot = p.explanation!.heat.find((h) => h.line === lineOf(fixture('near_limit'), 'HOT LOOP'));
+    // Every iteration's instructions of that line, on every path the verifier walked.
+    expect(hot?.visits).toBeGreaterThanOrEqual(12 * 3);
+    expect([lineOf(fixture('near_limit'), 'HOT LOOP'), lineOf(fixture('near_limit'), 'for (__u32 i = 0')]).toContain(p.explanation!.heat[0]?.line);
+  }, 120_000);
 });
 
 describe.skipIf(!(available('bpf') && available('sshd')))('verify on several targets', () => {

@@ -73,6 +73,8 @@ const everyKind: HelperMessage[] = [
         },
         // With verifier data: LOADED says level, size and truncation; the text comes in VERIFIER_LOG frames.
         { name: 'counted', section: 'tp/syscalls/sys_enter_getpid', type: 'tracepoint', attachTarget: 'syscalls/sys_enter_getpid', attached: false, verifier: { level: 2, bytes: 1234, truncated: true, log: '' } },
+        // Verifying: a rejected program is reported with its errno and the verifier's words, the others load.
+        { name: 'rejected', section: 'tp/sched/sched_process_exit', type: 'tracepoint', attachTarget: 'sched/sched_process_exit', attached: false, verifier: { level: 1, bytes: 90, truncated: false, log: '' }, loaded: false, rejected: { errno: 13, message: "load program 'rejected': Permission denied: R1 invalid mem access 'scalar'" } },
       ],
     },
   },
@@ -205,6 +207,10 @@ describe('helper protocol codec', () => {
       const v = { object, attachAll: false, attach: [], overrides: {}, verifierLevel };
       expect(new CoreFrameDecoder().push(encodeLoad(v))).toEqual([{ kind: 'load', load: v }]);
     }
+    // Verify: each program on its own, only the listed ones (flag bit 2, which implies bit 1).
+    const verify = { object, attachAll: false, attach: ['handle_exec'], overrides: {}, verifierLevel: 0 as const, verify: true };
+    expect(new CoreFrameDecoder().push(encodeLoad(verify))).toEqual([{ kind: 'load', load: verify }]);
+    expect(new DataView(encodeLoad(verify).buffer).getUint32(5, true)).toBe(0b110);
   });
 
   it('lays LOAD out as PROTOCOL.md says: flags, level, drain timeout, overrides, attach names, object', () => {

@@ -65,6 +65,15 @@ describe('kernels differ', () => {
 });
 
 describe('level 1 (the failing path only; the log is rewound at each branch)', () => {
+  it('a loop at level 1: the error printed on the jump\'s own line is the error, and the jump keeps its target', () => {
+    // 6.18: `7: (15) if r3 == 0x0 goto pc-2 infinite loop detected at insn 6` — no line break before the words.
+    const { log, explained, text } = explainFixture('6.18', 'unbounded_loop_level1');
+    expect(log.error).toMatchObject({ message: 'infinite loop detected at insn 6', insn: 6 });
+    expect(log.error?.details[0]).toMatch(/^cur state: R1=1 /);
+    expect(log.path.at(-1)).toMatchObject({ insn: 7, text: 'if r3 == 0x0 goto pc-2' });
+    expect(explained.error).toMatchObject({ category: 'unbounded-loop', at: { line: lineOf(text, 'REJECTED HERE') } });
+  });
+
   it('6.18: the popped branch\'s state on the line of the jump is the next step\'s state', () => {
     const log = parseVerifierLog(fs.readFileSync(path.resolve(__dirname, '../../fixtures/run/logs/verifier_leak.log'), 'utf8'));
     expect(log.level).toBe(1);

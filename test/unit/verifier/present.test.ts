@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProgramVerdict } from '../../../core/run/verify';
 import { lastPassByLine } from '../../../core/verifier/explain';
-import { changeSince, code, heatLevel, inlineHint, lensTitle, pathHoverMarkdown } from '../../../extension/verifier/present';
-import { defaultFocus, FigureHistory, focused } from '../../../extension/verifier/state';
+import { changeSince, code, heatHoverMarkdown, heatLevel, heatMapLensTitle, inlineHint, lensTitle, pathHoverMarkdown } from '../../../extension/verifier/present';
+import { defaultFocus, FigureHistory, focused, mergeVerdicts } from '../../../extension/verifier/state';
 import { explainFixture, lineOf } from './support';
 
 describe('hover of a line on the failing path', () => {
@@ -69,6 +69,22 @@ describe('inline hint and CodeLens', () => {
     expect(lensTitle('local', { ...loaded, insnsProcessed: null }, undefined)).toBe('$(pass) loads on local kernel');
   });
 
+  it('a program with figures but no heat map (a Run, or too costly) is offered one, saying what it costs', () => {
+    const loaded = { name: 'p', section: 's', loaded: true, insnsProcessed: 840_015, totalStates: 8002, peakStates: 8002, error: null } as ProgramVerdict;
+    expect(heatMapLensTitle(loaded, 100_000)).toBe('$(flame) Heat map (slow: a level 2 log of 840\u202f015 instructions)');
+    expect(heatMapLensTitle({ ...loaded, insnsProcessed: 16 }, 100_000)).toBe('$(flame) Heat map (a level 2 verification)');
+    const { explained } = explainFixture('6.18', 'loop_12_iterations', { loaded: true });
+    expect(heatMapLensTitle({ ...loaded, explanation: explained }, 100_000)).toBeUndefined(); // it has one
+    expect(heatMapLensTitle({ ...loaded, loaded: false }, 100_000)).toBeUndefined();
+    expect(heatMapLensTitle({ ...loaded, insnsProcessed: null }, 100_000)).toBeUndefined();
+  });
+
+  it('the heat map hover: a share of every instruction processed, or of the part of the log that was kept', () => {
+    expect(heatHoverMarkdown(12, 48, 'all', 48)).toBe('Verifier visits to this line: **12** (25.0 % of all instructions processed)');
+    expect(heatHoverMarkdown(3, 24, 'path', 1_000_001)).toBe('Verifier visits to this line: **3** (12.5 % of the 24 instructions on the failing path)');
+    expect(heatHoverMarkdown(41_544, 72_750, 'tail', 840_015)).toBe('Verifier visits to this line: **41\u202f544** (57.1 % of the 72\u202f750 instructions in the log — the verifier processed 840\u202f015; the log kept the last ones)');
+  });
+
   it('heat levels grow with visits on a log scale', () => {
     expect([0, 1, 10, 100, 1000, 840_015].map((v) => heatLevel(v, 840_015))).toEqual([0, 1, 1, 2, 3, 5]);
   });
@@ -86,6 +102,24 @@ describe('explorer state', () => {
     const f = focused({ file: 'x', version: 1, verdicts, focus })!;
     expect(f.program.name).toBe('bad');
     expect([...f.byLine.values()].some((l) => l.steps.some((s) => s.failing))).toBe(true);
+  });
+
+  it('a verification of one program replaces its verdict on that target, keeps the others and other targets', () => {
+    const p = (name: string, n: number): ProgramVerdict => ({ name, section: 's', loaded: true, insnsProcessed: n, totalStates: 1, peakStates: 1, error: null });
+    const older = [
+      { target: 'local', source: { file: 'f' }, programs: [p('a', 1), p('b', 2), p('c', 3)] },
+      { target: 'qemu:debian-5.10', source: { file: 'f' }, programs: [p('a', 10)] },
+    ];
+    const merged = mergeVerdicts(older, [{ target: 'local', kernel: '6.18', source: { file: 'f' }, programs: [{ ...p('b', 2), logLevel: 2 }] }]);
+    expect(merged.map((t) => [t.target, t.programs.map((x) => `${x.name}:${x.logLevel ?? '-'}`)])).toEqual([
+      ['local', ['a:-', 'b:2', 'c:-']],
+      ['qemu:debian-5.10', ['a:-']],
+    ]);
+    expect(merged[0]?.kernel).toBe('6.18');
+    expect(older[0]?.programs[1]?.logLevel).toBeUndefined(); // the older result is not changed
+    // A target that could not be asked replaces the whole verdict; a new target is added.
+    const failed = mergeVerdicts(older, [{ target: 'local', source: { file: 'f' }, programs: [], failure: new Error('gone') as never }, { target: 'ssh1', source: { file: 'f' }, programs: [p('a', 1)] }]);
+    expect(failed.map((t) => [t.target, t.programs.length])).toEqual([['local', 0], ['qemu:debian-5.10', 1], ['ssh1', 1]]);
   });
 
   it('remembers figures across builds: the one before the latest is what the CodeLens compares with', async () => {

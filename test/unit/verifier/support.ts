@@ -25,7 +25,7 @@ export function lineOf(text: string, marker: string): number {
 }
 
 export function explainFixture(kernel: string, name: string, opts: { lineInfo?: LineInfoLookup; loaded?: boolean } = {}): { log: ParsedVerifierLog; explained: VerifierExplanation; text: string; file: string } {
-  const src = fixtureSource(name === 'loop_12_iterations' ? 'near_limit' : name);
+  const src = fixtureSource(name === 'loop_12_iterations' ? 'near_limit' : name.replace(/_level1$/, ''));
   const log = parseVerifierLog(fixtureLog(kernel, name));
   const locator = new SourceLocator(src, { section: /SEC\("([^"]+)"\)\s*\nint/.exec(src.text)?.[1] ?? '', ...(opts.lineInfo ? { lineInfo: opts.lineInfo } : {}) });
   return { log, explained: explainVerifierLog(log, locator, { ...(opts.loaded ? { loaded: true } : {}) }), ...src };
