@@ -10,6 +10,7 @@ import {
   encodeLoad,
   FINAL_WRITE_MS,
   FrameDecoder,
+  RecordIndex,
   splitRecords,
   type Bye,
   type Command,
@@ -115,7 +116,9 @@ const STDERR_KEEP = 16 * 1024;
 export class HelperSession {
   hello!: Hello;
   loaded: Loaded | undefined;
-  private readonly decoder = new FrameDecoder();
+  // Frames are assembled and split into reused memory: batches are lent to the listeners (RecordBatch).
+  private readonly decoder = new FrameDecoder({ reuseBuffers: true });
+  private readonly index = new RecordIndex();
   private readonly batch = new Listeners<[RecordBatch]>();
   private readonly statsL = new Listeners<[Stats]>();
   private readonly logL = new Listeners<[LogLevel | 'error', string]>();
@@ -405,7 +408,7 @@ export class HelperSession {
     if (taken >= 0) this.waiters.splice(taken, 1);
     switch (m.kind) {
       case 'events': {
-        const split = splitRecords(m.records, m.count);
+        const split = splitRecords(m.records, m.count, this.index);
         if (split.count === 0) return;
         this.received[m.ringIndex] = (this.received[m.ringIndex] ?? 0) + split.count;
         this.batch.emit({
