@@ -44,7 +44,7 @@ export class LivePanelSink implements vscode.Disposable {
   }
 
   pushBatch(batch: RecordBatch): void {
-    this.panel?.pushBatch(plainArrays(batch));
+    this.panel?.pushBatch(batch);
   }
 
   pushStats(host: string, stats: Stats): void {
@@ -64,20 +64,4 @@ export class LivePanelSink implements vscode.Disposable {
   dispose(): void {
     for (const d of this.subscriptions.splice(0)) d.dispose();
   }
-}
-
-/**
- * VS Code transfers typed arrays to a webview by their constructor name: a Node
- * Buffer (what the helper stream yields) arrives as a plain object and the panel
- * rejects it. Copy such views into plain typed arrays of their own.
- */
-function plainArrays(batch: RecordBatch): RecordBatch {
-  const plain = (a: ArrayBufferView): boolean => a.constructor === Uint8Array || a.constructor === Uint32Array;
-  if (plain(batch.data) && plain(batch.offsets) && plain(batch.lengths)) return batch;
-  return {
-    ...batch,
-    data: batch.data.constructor === Uint8Array ? batch.data : new Uint8Array(batch.data),
-    offsets: batch.offsets.constructor === Uint32Array ? batch.offsets : new Uint32Array(batch.offsets),
-    lengths: batch.lengths.constructor === Uint32Array ? batch.lengths : new Uint32Array(batch.lengths),
-  };
 }

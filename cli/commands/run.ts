@@ -15,7 +15,7 @@ import type { Stats } from '../../core/protocol/helper';
 import { describeBooks } from '../../core/run/account';
 import { parseOverride } from '../../core/run/overrides';
 import { RunError, startRun, type RunHandle, type RunListeners } from '../../core/run/run';
-import type { RecordBatch } from '../../core/session/types';
+import { copyBatch, type RecordBatch } from '../../core/session/types';
 import { describeError, StudioError, wrapError } from '../../core/util/errors';
 
 export { printDiagnostics } from '../diagnostics';
@@ -139,7 +139,7 @@ class StreamState {
   batch(b: RecordBatch): void {
     if (this.stop.controller.signal.aborted) return;
     if (this.pending) {
-      this.pending.push(b);
+      this.pending.push(copyBatch(b)); // lent: the session reuses its memory for the next frame
       return;
     }
     try {

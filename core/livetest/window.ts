@@ -1,9 +1,8 @@
 // A test's window: the batches that arrived between the test's start and the drain
-// barrier after its trigger exited. Batches are copied (they may be views of a larger
-// frame buffer) and bounded in bytes so a flooding program cannot exhaust memory.
-import { compactBatch } from '../panel/store';
+// barrier after its trigger exited. Batches are copied (they are lent: the session reuses
+// their memory) and bounded in bytes so a flooding program cannot exhaust memory.
 import type { WireBatch } from '../protocol/panel';
-import type { RecordBatch } from '../session/types';
+import { copyBatch, type RecordBatch } from '../session/types';
 import type { WindowEvent } from './judge';
 
 /** Bytes of records one window keeps before it gives up (the test is then an error). */
@@ -24,7 +23,7 @@ export class EventWindow {
       this.overflowed += batch.count;
       return;
     }
-    const kept = compactBatch({ ...batch, seq: this.batches.length });
+    const kept = copyBatch({ ...batch, seq: this.batches.length });
     this.bytes += kept.data.byteLength;
     this.batches.push(kept);
   }

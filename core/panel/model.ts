@@ -27,7 +27,8 @@ import { FilterError } from './filter';
 import { exportEvents } from './export';
 import type { ExportResult } from './export';
 import { EventTyping } from './rows';
-import { BatchStore, compactBatch } from './store';
+import { BatchArena } from './arena';
+import { BatchStore } from './store';
 
 /** What the panel keeps by default: 256 MiB of events (both sides hold a copy). */
 export const DEFAULT_MAX_BYTES = 256 << 20;
@@ -57,6 +58,8 @@ export interface PanelModelHooks {
 
 export class PanelModel {
   readonly store: BatchStore;
+  /** The store's batches live here (RecordBatches are lent: their records are copied in). */
+  private readonly arena = new BatchArena();
   private run: PanelRunInfo;
   private typing: EventTyping;
   private view: PanelViewState = { ...defaultViewState };
@@ -118,17 +121,7 @@ export class PanelModel {
 
   pushBatch(batch: RecordBatch): void {
     if (batch.count <= 0) return;
-    const compact = compactBatch(batch);
-    const wire: WireBatch = {
-      seq: this.store.nextSeq,
-      host: compact.host,
-      map: compact.map,
-      count: compact.count,
-      timeMs: compact.timeMs,
-      data: compact.data,
-      offsets: compact.offsets,
-      lengths: compact.lengths,
-    };
+    const wire = this.arena.store(batch, this.store.nextSeq, this.store.oldestBatchSeq);
     this.store.append(wire);
     this.totalEvents += wire.count;
     if (this.ready) {
@@ -165,7 +158,7 @@ export class PanelModel {
     this.run = run;
     this.typing = this.makeTyping();
     if (newRun) {
-      this.store.clear();
+      this.clearStore();
       this.stats = [];
       this.totalEvents = 0;
       this.view = { ...defaultViewState, hiddenColumns: this.typing.defaultHidden() };
@@ -176,8 +169,14 @@ export class PanelModel {
     this.markRunChanged();
   }
 
+  private clearStore(): void {
+    this.store.clear();
+    this.arena.reset();
+  }
+
   setLimits(maxEvents: number, maxBytes?: number): void {
     this.store.setLimits(maxEvents, maxBytes);
+    this.arena.trim(this.store.oldestBatchSeq);
   }
 
   private markRunChanged(): void {
@@ -205,9 +204,10 @@ export class PanelModel {
     this.cancelFlush();
     if (!this.ready || !this.post) return;
     if (!this.pendingBatches.length && !this.pendingStats.length && !this.runChanged) return;
-    // Batches already evicted here are still sent: the webview's equal bound evicts them
-    // too, and its sequence stays gap-free.
-    const batches = this.pendingBatches;
+    // Batches evicted since they arrived are not sent (their memory may hold newer ones by
+    // now): the webview's store takes the gap in the sequence as "everything before is gone".
+    const oldest = this.store.oldestBatchSeq;
+    const batches = this.pendingBatches.filter((b) => b.seq >= oldest).map(postable);
     const msg: HostToWebview = { type: 'update', id: this.nextId++, batches, stats: this.pendingStats, totalEvents: this.totalEvents };
     if (this.runChanged) msg.run = this.run;
     this.pendingBatches = [];
@@ -240,7 +240,7 @@ export class PanelModel {
       run: this.run,
       maxEvents: this.store.maxEvents,
       maxBytes: this.store.maxBytes,
-      batches: this.store.snapshotBatches(),
+      batches: this.store.snapshotBatches().map(postable),
       firstSeq: this.store.firstSeq,
       stats: this.stats,
       view: this.view,
@@ -302,7 +302,7 @@ export class PanelModel {
   private async runCommand(id: number, command: PanelCommand): Promise<void> {
     try {
       if (command === 'clear') {
-        this.store.clear();
+        this.clearStore();
         this.pendingBatches = [];
         this.send({ type: 'cleared', id: this.nextId++, firstSeq: this.store.firstSeq });
       }
@@ -344,6 +344,14 @@ export class PanelModel {
   dispose(): void {
     this.detach();
   }
+}
+
+/**
+ * A stored batch as it can be posted: arrays of its own (VS Code's postMessage sends the
+ * whole ArrayBuffer behind a view, here an arena block of many batches).
+ */
+function postable(b: WireBatch): WireBatch {
+  return { ...b, data: b.data.slice(), offsets: b.offsets.slice(), lengths: b.lengths.slice() };
 }
 
 function hintOf(err: unknown): string | undefined {

@@ -36,11 +36,24 @@ export class BatchStore {
     return this.batches.length - this.head;
   }
 
-  /** Appends a batch that already carries its seq (webview side, snapshot restore). */
+  /** Seq of the oldest batch held (it may be partly evicted: see firstSeq); nextSeq when none is. */
+  get oldestBatchSeq(): number {
+    return this.batches[this.head]?.seq ?? this.nextSeq;
+  }
+
+  /**
+   * Appends a batch that already carries its seq (webview side, snapshot restore). A batch
+   * after a gap means the events in the gap were evicted before they were sent (the host's
+   * store went past its bounds between two posts): everything before it is gone too.
+   */
   append(batch: WireBatch): void {
     if (batch.count === 0) return;
     if (this.batchCount === 0 && this.size === 0) this.firstSeq = Math.max(this.firstSeq, batch.seq);
     if (batch.seq < this.nextSeq) return; // already held (duplicate delivery)
+    if (batch.seq > this.nextSeq) {
+      this.nextSeq = batch.seq;
+      this.clear();
+    }
     this.batches.push(batch);
     this.bytes += batchBytes(batch);
     this.nextSeq = batch.seq + batch.count;
@@ -144,14 +157,4 @@ export class BatchStore {
 
 function batchBytes(b: WireBatch): number {
   return b.data.byteLength + b.offsets.byteLength + b.lengths.byteLength;
-}
-
-/** Copies a record batch's arrays so they do not pin a larger frame buffer. */
-export function compactBatch<T extends { data: Uint8Array; offsets: Uint32Array; lengths: Uint32Array; count: number }>(b: T): T {
-  const whole = (a: ArrayBufferView): boolean => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
-  // A Node Buffer is a Uint8Array subclass: VS Code's postMessage does not pass it as a
-  // typed array, and Buffer#slice is a view, not a copy. Always end with plain arrays.
-  const plain = b.data.constructor === Uint8Array;
-  if (plain && whole(b.data) && whole(b.offsets) && whole(b.lengths) && b.offsets.length === b.count) return b;
-  return { ...b, data: new Uint8Array(b.data), offsets: b.offsets.slice(0, b.count), lengths: b.lengths.slice(0, b.count) };
 }

@@ -324,8 +324,12 @@ export class ProtocolError extends StudioError {
  * are returned as views into it (no copy); a frame spanning chunks is assembled
  * once into a buffer of its exact size. With `split`, a frame whose kind byte asks
  * for it is assembled as a small head and a tail of its own (an EVENTS frame's
- * records land in a buffer of exactly their size, which the panel store keeps as it
- * is instead of copying it again). After an error every push throws again.
+ * records, without the header in front). With `split.reuse`, those tails are
+ * assembled into two buffers used in turn instead of a new one per frame: a flood
+ * then allocates nothing per frame (fresh memory per frame — page faults, zeroing,
+ * garbage collection — cost more than reading the bytes). Such a tail is valid until
+ * the next push: one push completes at most one assembled frame and starts at most
+ * one, so the other buffer is free. After an error every push throws again.
  */
 class FrameSplitter<T> {
   private readonly header = new Uint8Array(4);
@@ -338,8 +342,31 @@ class FrameSplitter<T> {
 
   constructor(
     private readonly decodeFrame: (frame: Uint8Array) => T,
-    private readonly split?: { headLength: (kind: number, length: number) => number; decode: (head: Uint8Array, tail: Uint8Array) => T },
+    private readonly split?: {
+      headLength: (kind: number, length: number) => number;
+      decode: (head: Uint8Array, tail: Uint8Array) => T;
+      /** Assemble tails into reused buffers (each valid until the next push). */
+      reuse?: boolean;
+    },
   ) {}
+
+  /** The two tail buffers used in turn (split.reuse), and which one is next. */
+  private readonly spare: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+  private nextSpare = 0;
+
+  /** A buffer of `length` bytes for a frame's tail: one of the spares (grown as needed) or a new one. */
+  private tailBuffer(length: number): Uint8Array {
+    if (!this.split?.reuse || length > MAX_REUSED_TAIL) return new Uint8Array(length);
+    const i = this.nextSpare;
+    this.nextSpare ^= 1;
+    let buf = this.spare[i] as Uint8Array;
+    if (buf.length < length) {
+      let size = Math.max(64 * 1024, buf.length);
+      while (size < length) size *= 2;
+      buf = this.spare[i] = new Uint8Array(size);
+    }
+    return buf.subarray(0, length);
+  }
 
   push(chunk: Uint8Array): T[] {
     if (this.failure) throw this.failure;
@@ -406,13 +433,16 @@ class FrameSplitter<T> {
         const headLength = off < end && this.split ? this.split.headLength(chunk[off] ?? 0, length) : 0;
         this.head = headLength > 0 && headLength < length ? new Uint8Array(headLength) : null;
         // Filled from the stream before anyone reads it: no need to zero it first.
-        this.body = allocUninitialized(length - (this.head?.length ?? 0));
+        this.body = this.head ? this.tailBuffer(length - this.head.length) : allocUninitialized(length);
         this.filled = 0;
       }
     }
     return out;
   }
 }
+
+/** Tails above this size get a buffer of their own (one huge record must not stay allocated). */
+const MAX_REUSED_TAIL = 8 << 20;
 
 function checkLength(length: number): void {
   if (length === 0) throw new ProtocolError('frame with length 0');
@@ -421,10 +451,20 @@ function checkLength(length: number): void {
 
 /** Incremental decoder of helper → core frames. */
 export class FrameDecoder {
-  private readonly splitter = new FrameSplitter(decodeHelperFrame, {
-    headLength: (kind, length) => (kind === FrameKind.events && length > EVENTS_HEAD ? EVENTS_HEAD : 0),
-    decode: decodeEventsParts,
-  });
+  private readonly splitter: FrameSplitter<HelperMessage>;
+  /**
+   * `reuseBuffers`: an EVENTS frame's records that had to be assembled from several
+   * chunks land in a buffer the decoder reuses — valid only until the next push (the
+   * session hands them on at once; whoever keeps records copies them). Without it every
+   * message is the caller's to keep.
+   */
+  constructor(opts: { reuseBuffers?: boolean } = {}) {
+    this.splitter = new FrameSplitter(decodeHelperFrame, {
+      headLength: (kind, length) => (kind === FrameKind.events && length > EVENTS_HEAD ? EVENTS_HEAD : 0),
+      decode: decodeEventsParts,
+      reuse: opts.reuseBuffers ?? false,
+    });
+  }
   /** Feeds bytes; returns every message completed by them. Throws ProtocolError on malformed input. */
   push(chunk: Uint8Array): HelperMessage[] {
     return this.splitter.push(chunk);
@@ -713,15 +753,32 @@ function jsonFrame(kind: number, value: unknown): Uint8Array {
   return buf;
 }
 
+/** Where splitRecords writes offsets/lengths when the caller reuses them (grown as needed). */
+export class RecordIndex {
+  offsets = new Uint32Array(0);
+  lengths = new Uint32Array(0);
+  /** Makes room for n entries (keeps the arrays when they are large enough). */
+  reserve(n: number): void {
+    if (this.offsets.length >= n) return;
+    let size = Math.max(1024, this.offsets.length);
+    while (size < n) size *= 2;
+    this.offsets = new Uint32Array(size);
+    this.lengths = new Uint32Array(size);
+  }
+}
+
 /**
  * Walks an EVENTS span: skips DISCARD entries; returns payload offsets/lengths into
- * `records`. `count` is the frame's record_count (discarded entries included).
+ * `records`. `count` is the frame's record_count (discarded entries included). With
+ * `into`, the offsets and lengths are views of its arrays (valid until its next use):
+ * a stream of batches then allocates no arrays.
  */
-export function splitRecords(records: Uint8Array, count: number): { count: number; offsets: Uint32Array; lengths: Uint32Array } {
+export function splitRecords(records: Uint8Array, count: number, into?: RecordIndex): { count: number; offsets: Uint32Array; lengths: Uint32Array } {
   const cap = Math.min(count, Math.floor(records.length / RECORD_HEADER_SIZE));
   if (cap < count) throw new ProtocolError(`EVENTS claims ${count} records but carries only ${records.length} bytes`);
-  const offsets = new Uint32Array(count);
-  const lengths = new Uint32Array(count);
+  into?.reserve(count);
+  const offsets = into ? into.offsets : new Uint32Array(count);
+  const lengths = into ? into.lengths : new Uint32Array(count);
   // Headers sit at multiples of 8 from the start: read them as u32 words when the span is
   // 4-aligned (an assembled frame always is), byte by byte otherwise. Little-endian host assumed
   // for the fast path, as on every platform the extension runs on.

@@ -10,6 +10,7 @@ import {
   encodeLoad,
   FINAL_WRITE_MS,
   FrameDecoder,
+  RecordIndex,
   splitRecords,
   type Bye,
   type Command,
@@ -97,7 +98,9 @@ const STDERR_KEEP = 16 * 1024;
 export class HelperSession {
   hello!: Hello;
   loaded: Loaded | undefined;
-  private readonly decoder = new FrameDecoder();
+  // Frames are assembled and split into reused memory: batches are lent to the listeners (RecordBatch).
+  private readonly decoder = new FrameDecoder({ reuseBuffers: true });
+  private readonly index = new RecordIndex();
   // A listener that throws on the event path ends the session with its error (never swallowed).
   private readonly batch = new Emitter<(batch: RecordBatch) => void>((err) => this.listenerFailed(err));
   private readonly statsL = new Emitter<(stats: Stats) => void>((err) => this.listenerFailed(err));
@@ -415,7 +418,7 @@ export class HelperSession {
     if (taken >= 0) this.waiters.splice(taken, 1);
     switch (m.kind) {
       case 'events': {
-        const split = splitRecords(m.records, m.count);
+        const split = splitRecords(m.records, m.count, this.index);
         if (split.count === 0) return;
         this.received[m.ringIndex] = (this.received[m.ringIndex] ?? 0) + split.count;
         this.batch.emit({

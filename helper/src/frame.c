@@ -1,6 +1,10 @@
 /* Frames out (a FIFO written with writev on a non-blocking stdout, so the main loop
  * never blocks and keeps reading control frames) and frames in (stdin). */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
@@ -10,6 +14,26 @@
 #include <unistd.h>
 
 #include "helper.h"
+
+/* A deep stdout lets the rings keep draining while the reader is off the CPU for a while
+ * (on a busy machine: tens of ms) instead of the rings filling up and the program dropping
+ * records. A pipe (SSH, sudo) is deepened with F_SETPIPE_SZ; a socket (Node and libuv give
+ * a child a socketpair, not a pipe) with its send buffer, which bounds what a unix stream
+ * socket holds unread (root may go past the sysctl limits). Fails harmlessly otherwise. */
+void output__deepen(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return;
+	if (S_ISFIFO(st.st_mode)) {
+		if (fcntl(fd, F_SETPIPE_SZ, RBS_OUT_BUFFER) < 0)
+			fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+	} else if (S_ISSOCK(st.st_mode)) {
+		int size = RBS_OUT_BUFFER;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
+}
 
 void output_init(struct output *o, int fd)
 {

@@ -60,6 +60,9 @@ struct output {
 	size_t queued_bytes;
 	int error; /* first fatal write error (e.g. EPIPE), 0 while healthy */
 };
+/* How much stdout may hold unread (a pipe's size, a socket's send buffer). */
+#define RBS_OUT_BUFFER (8 << 20)
+void output__deepen(int fd);
 void output_init(struct output *o, int fd);
 int output_send(struct output *o, uint8_t kind, const void *payload, size_t len);
 int output_send_json(struct output *o, uint8_t kind, struct jw *j);

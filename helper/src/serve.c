@@ -307,10 +307,7 @@ static int serve__setup(struct session *s, struct serve_fds *fds)
 	fds->stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
 	if (fds->stdout_flags >= 0)
 		fcntl(STDOUT_FILENO, F_SETFL, fds->stdout_flags | O_NONBLOCK);
-	/* A deep pipe lets several batches be in flight (fewer wakeups per MiB); root may go
-	 * past pipe-max-size. Fails harmlessly when stdout is not a pipe. */
-	if (fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 8 << 20) < 0)
-		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+	output__deepen(STDOUT_FILENO);
 	output_init(&s->out, STDOUT_FILENO);
 	s->page_size = probe__page_size();
 	s->hold_ns = hold_ns_from_env();

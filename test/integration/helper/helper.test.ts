@@ -34,6 +34,20 @@ describe.skipIf(!available('bpf'))('ringbuf-helper serve on the local kernel', (
     expect(execFileSync(helperPath, ['--version']).toString()).toBe('ringbuf-helper 0.1.0 protocol 2\n');
   });
 
+  it('deepens its stdout when it is a socket (Node gives a child a socketpair): ~16 MB may wait unread', async () => {
+    // Without it a socketpair holds ~400 KB: a reader off the CPU for 5 ms at 100 MB/s would
+    // stop the drain and the ring would start to fill.
+    const h = HelperRun.start();
+    try {
+      await h.next('hello');
+      const line = execFileSync('ss', ['-x', '-m', '-p'], { encoding: 'utf8' }).split('\n').find((l) => l.includes(`pid=${h.pid},fd=1)`));
+      expect(line, 'the helper\'s stdout in ss -xmp').toBeDefined();
+      expect(Number(/skmem:\(.*\btb(\d+)/.exec(line ?? '')?.[1])).toBeGreaterThanOrEqual(16 << 20);
+    } finally {
+      h.kill();
+    }
+  });
+
   it('says HELLO first, loads, and streams exec events whose comm is "true"', async () => {
     const h = HelperRun.start();
     try {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileDecoder } from '../../../core/decode/decode';
 import { startRun } from '../../../core/run/run';
-import type { RecordBatch } from '../../../core/session/types';
+import { copyBatch, type RecordBatch } from '../../../core/session/types';
 import type { SshConnectOptions } from '../../../core/transport/ssh/index';
 import { available, ensureBpfMounts } from '../../support/prereq';
 import { waitFor } from '../../support/wait';
@@ -54,7 +54,7 @@ describe.skipIf(!hasAll)('startRun over SSH', () => {
       file: prog,
       targets: ['vm-a'],
       connect: { ...connect, log: (_l, msg) => void (msg.startsWith('uploading helper') && uploads.push(msg)) },
-      listeners: { batch: (batch) => batches.push(batch) },
+      listeners: { batch: (batch) => batches.push(copyBatch(batch)) },
     });
     const layout = run.layouts.get('events');
     expect(layout).toBeTruthy();
@@ -81,7 +81,7 @@ describe.skipIf(!hasAll)('startRun over SSH', () => {
 
   it('two targets at once: one merged stream, each batch tagged with its host', async () => {
     const batches: RecordBatch[] = [];
-    const run = await startRun({ file: prog, targets: ['vm-a', 'vm-b'], connect, listeners: { batch: (bt) => batches.push(bt) } });
+    const run = await startRun({ file: prog, targets: ['vm-a', 'vm-b'], connect, listeners: { batch: (bt) => batches.push(copyBatch(bt)) } });
     const layout = run.layouts.get('events');
     if (!layout) throw new Error('no layout for events');
     const decoder = compileDecoder(layout);

@@ -1,6 +1,7 @@
 // The bounded batch store both sides keep: eviction by events, lookup, snapshot restore.
 import { describe, expect, it } from 'vitest';
-import { BatchStore, compactBatch } from '../../../core/panel/store';
+import { BatchStore } from '../../../core/panel/store';
+import { copyBatch } from '../../../core/session/types';
 import type { WireBatch } from '../../../core/protocol/panel';
 
 function batch(seq: number, count: number): WireBatch {
@@ -68,14 +69,26 @@ describe('BatchStore', () => {
   });
 });
 
-describe('compactBatch', () => {
-  it('turns a Node Buffer view into a plain, independent Uint8Array (what VS Code postMessage can carry)', () => {
+describe('copyBatch', () => {
+  it('turns a lent Node Buffer view into plain, independent arrays (what VS Code postMessage can carry)', () => {
     const frame = Buffer.from([9, 9, 1, 2, 3, 4, 9, 9]);
-    const view = frame.subarray(2, 6);
-    const out = compactBatch({ count: 1, data: view, offsets: Uint32Array.of(0), lengths: Uint32Array.of(4) });
-    expect(out.data.constructor).toBe(Uint8Array);
-    expect([...out.data]).toEqual([1, 2, 3, 4]);
-    frame[2] = 77; // the frame buffer is reused: the stored batch must not change
-    expect(out.data[0]).toBe(1);
+    const view = frame.subarray(2, 8);
+    const index = new Uint32Array([0, 0, 4, 9]);
+    const out = copyBatch({ count: 1, data: view, offsets: index.subarray(1, 2), lengths: index.subarray(2, 3) });
+    expect([out.data.constructor, out.offsets.constructor]).toEqual([Uint8Array, Uint32Array]);
+    // Cut to the end of its last record; offsets and lengths of their own.
+    expect([[...out.data], [...out.offsets], [...out.lengths], out.offsets.buffer.byteLength]).toEqual([[1, 2, 3, 4], [0], [4], 4]);
+    frame[2] = 77; // the session reuses the frame's memory: the kept batch must not change
+    index[1] = 3;
+    expect([out.data[0], out.offsets[0]]).toEqual([1, 0]);
+  });
+});
+
+describe('BatchStore after a gap', () => {
+  it('takes a batch after a gap in the sequence as "everything before it is gone" (the host evicted it before posting)', () => {
+    const s = new BatchStore(1000);
+    s.append(batch(0, 10));
+    s.append(batch(50, 10));
+    expect([s.firstSeq, s.nextSeq, s.size, s.batchCount, valueAt(s, 5), valueAt(s, 55)]).toEqual([50, 60, 10, 1, undefined, 55]);
   });
 });

@@ -10,6 +10,7 @@ import {
   ProtocolError,
   RECORD_BUSY,
   RECORD_DISCARD,
+  RecordIndex,
   splitRecords,
   type HelperMessage,
 } from '../../../core/protocol/helper';
@@ -168,6 +169,43 @@ describe('helper protocol codec', () => {
       // Cut inside the length prefix: the kind byte is unknown when the body starts, so no split.
       if (cut > 4) expect([got.records.byteOffset, got.records.buffer.byteLength]).toEqual([0, got.records.length]);
     }
+  });
+
+  it('with reuseBuffers, assembles EVENTS records in two buffers used in turn: a flood of frames allocates none', () => {
+    // Frames of different sizes, each split across chunks at an odd place; one chunk ends one
+    // assembled frame and starts the next, so both buffers are live within one push.
+    const frames = [40, 700, 3, 5000, 64, 2].map((n, i): HelperMessage => ({ kind: 'events', ringIndex: i, count: 1, timeNs: BigInt(i), records: ringSpan([{ data: new Uint8Array(n).fill(i + 1) }]) }));
+    // The push that completes one assembled frame starts the next: the first stays intact.
+    const [a, b] = [frames[1], frames[3]].map((m) => encodeHelperMessage(m!));
+    const d2 = new FrameDecoder({ reuseBuffers: true });
+    expect(d2.push(a!.subarray(0, 100))).toEqual([]);
+    expect(d2.push(concat([a!.subarray(100), b!.subarray(0, 3000)]))).toEqual([frames[1]]);
+    expect(d2.push(b!.subarray(3000))).toEqual([frames[3]]);
+    const stream = concat(frames.map(encodeHelperMessage));
+    const d = new FrameDecoder({ reuseBuffers: true });
+    const buffers = new Set<ArrayBufferLike>();
+    const got: HelperMessage[] = [];
+    for (let off = 0; off < stream.length; off += 997) {
+      // Checked as they come: a message is valid until the next push.
+      for (const m of d.push(stream.slice(off, off + 997))) {
+        if (m.kind !== 'events') throw new Error(m.kind);
+        const i = m.ringIndex;
+        expect(m).toEqual(frames[i]);
+        if (m.records.buffer.byteLength > 997) buffers.add(m.records.buffer);
+        got.push(m);
+      }
+    }
+    expect(got).toHaveLength(frames.length);
+    expect(buffers.size).toBe(2);
+  });
+
+  it('splitRecords into a RecordIndex reuses its arrays', () => {
+    const index = new RecordIndex();
+    const a = splitRecords(records, 3, index);
+    const b = splitRecords(records, 3, index);
+    expect([b.count, [...b.offsets], [...b.lengths]]).toEqual([a.count, [...a.offsets], [...a.lengths]]);
+    expect([a.offsets.buffer, a.lengths.buffer]).toEqual([b.offsets.buffer, b.lengths.buffer]);
+    expect([a.offsets.buffer]).toEqual([index.offsets.buffer]);
   });
 
   it('splits an EVENTS span into records, skipping discarded entries', () => {
