@@ -104,6 +104,8 @@ export interface VerifierSummary {
   markRead?: number;
   /** `verification time N usec`. */
   verificationTimeUs?: number;
+  /** `stack depth 40+8` (per subprogram). */
+  stackDepth?: string;
 }
 
 /**

@@ -29,7 +29,7 @@ import { Emitter } from '../util/emitter';
 import { StudioError, messageOf, wrapError } from '../util/errors';
 import type { HelperExit, HelperProcess } from '../transport/types';
 import type { RecordBatch } from './types';
-import { parseVerifierSummary } from './verifierSummary';
+import { parseVerifierSummary } from '../verifier/log';
 
 export type CloseReason =
   /** We asked it to stop (STOP, or stdin EOF from terminate) and it did. */

@@ -12,6 +12,7 @@
 // The parser is incremental (`push` text as it arrives, `finish` once), linear in the
 // log's size, and never throws: a line it does not understand is counted and kept.
 import { parseState, type PrintedState } from './state';
+import type { VerifierSummary } from '../protocol/helper';
 
 export interface SourceRef {
   /** File name as the log (or line info) prints it; '' when the annotation names none (kernels before 6.2). */
@@ -38,16 +39,8 @@ export interface PathStep {
   after: PrintedState;
 }
 
-export interface VerifierStats {
-  insnsProcessed: number;
-  insnLimit?: number;
-  maxStatesPerInsn?: number;
-  totalStates?: number;
-  peakStates?: number;
-  markRead?: number;
-  verificationTimeUsec?: number;
-  stackDepth?: string;
-}
+/** The summary lines, as the helper's LOADED reports them too (protocol's VerifierSummary). */
+export type VerifierStats = VerifierSummary;
 
 export interface VerifierErrorText {
   /** The verifier's own words, without detail lines (e.g. "R7 invalid mem access 'ringbuf_mem_or_null'"). */
@@ -198,10 +191,21 @@ function parseStats(line: string, into: Partial<VerifierStats>): Partial<Verifie
     return s;
   }
   const time = /^verification time (\d{1,12}) usec/.exec(line);
-  if (time) return { ...into, verificationTimeUsec: Number(time[1]) };
+  if (time) return { ...into, verificationTimeUs: Number(time[1]) };
   const depth = /^stack depth ([\d+]{1,64})/.exec(line);
   if (depth) return { ...into, stackDepth: depth[1] ?? '' };
   return undefined;
+}
+
+/**
+ * The summary of a whole log without reading the rest of it (the BPF_LOG_STATS lines:
+ * `processed …`, `verification time …`, `stack depth …`, the last of each), or undefined
+ * when there is none. Older kernels print fewer fields; absent ones stay undefined.
+ */
+export function parseVerifierSummary(log: string): VerifierStats | undefined {
+  let stats: Partial<VerifierStats> = {};
+  for (const m of log.matchAll(/^(?:processed \d|verification time \d|stack depth \d).*$/gm)) stats = parseStats(m[0], stats) ?? stats;
+  return stats.insnsProcessed === undefined ? undefined : (stats as VerifierStats);
 }
 
 /** Incremental parser: `push` chunks of log text in order, then `finish`. */

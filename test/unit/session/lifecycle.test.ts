@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CoreFrameDecoder, type Flushed, type Stats } from '../../../core/protocol/helper';
 import { HelperSession } from '../../../core/session/helperSession';
-import { parseVerifierSummary } from '../../../core/session/verifierSummary';
+import { parseVerifierSummary } from '../../../core/verifier/log';
 import { FakeHelperProcess, fakeHello } from '../../support/fakeHelper';
 
 async function opened(target = 'local'): Promise<{ p: FakeHelperProcess; s: HelperSession }> {
@@ -132,6 +132,7 @@ describe('verifier data', () => {
       peakStates: 11,
       markRead: 3,
       verificationTimeUs: 713,
+      stackDepth: '40+8',
     });
   });
 
