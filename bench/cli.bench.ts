@@ -127,7 +127,10 @@ async function fileRunRss(generator: string, seconds: number, log: (l: string) =
     run.child.kill('SIGINT');
     await run.exited;
     const grow = samples.slice(5).map((s) => s - (samples[4] ?? 0));
-    log(`${seconds} s to a file: RSS ${samples.map((s) => s.toFixed(0)).join(' ')} MB (growth after 5 s at most ${Math.max(0, ...grow).toFixed(1)} MB); ` +
+    // The peak includes the GC's sawtooth; a leak shows as a trend: the last 10 s against seconds 5–15.
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const trend = mean(samples.slice(-10)) - mean(samples.slice(5, 15));
+    log(`${seconds} s to a file: RSS ${samples.map((s) => s.toFixed(0)).join(' ')} MB (growth after 5 s at most ${Math.max(0, ...grow).toFixed(1)} MB; trend ${trend.toFixed(1)} MB); ` +
       `${(bytes / 1e6 / seconds).toFixed(0)} MB/s of JSON lines written; drops counted by the program: ${dropsIn(run.stderr())}; load ${load()}`);
     return samples;
   } finally {
