@@ -207,7 +207,9 @@ describe.skipIf(!hasAll)('eight SSH targets in one run', () => {
     const killedAt = performance.now();
     for (const pid of sessionSshds(sshds[VICTIM])) process.kill(pid, 'SIGKILL');
     expect(await waitFor(() => errors.some((e) => e.target === victim), 2000, undefined, 10)).toBe(true);
-    const detectedMs = (errors.find((e) => e.target === victim)?.at ?? 0) - killedAt;
+    const reported = errors.find((e) => e.target === victim);
+    expect(reported?.text).toMatch(new RegExp(`${victim}.*lost`));
+    const detectedMs = (reported?.at ?? 0) - killedAt;
     const loadedIds = (): Set<number> => new Set(allPrograms().map((p) => p.id));
     expect(await waitFor(() => victimPrograms.every((id) => !loadedIds().has(id)), Math.max(0, 2000 - (performance.now() - killedAt)), undefined, 20)).toBe(true);
     const detachedMs = performance.now() - killedAt;
