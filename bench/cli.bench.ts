@@ -8,8 +8,10 @@
 // medians of ROUNDS rounds. On a shared machine the rates follow everyone's load, so the
 // CPU each reader spent per record printed is reported too (cli_*_cpu: theirs ÷ ours). And cli_slow_reader_rss: the CLI's RSS while its reader does
 // not read for BENCH_CLI_RSS_S (60) seconds at the same workload (bounded buffering:
-// reading the helper pauses, the ring fills, the program counts the drops).
-import { execFileSync, spawn } from 'node:child_process';
+// reading the helper pauses, the ring fills, the program counts the drops), and
+// cli_peer_60s_rss: its RSS growth after the first 5 s while it writes every record to a
+// file for BENCH_CLI_PEER_S (60) seconds at full speed (no leak: flat).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { buildGoPeer, buildWorkload, measurePeer, mountDebugfs, peerSpecs, runGe
 const WINDOW_S = Number(process.env.BENCH_CLI_WINDOW_S ?? 4);
 const ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 3);
 const RSS_S = Number(process.env.BENCH_CLI_RSS_S ?? 60);
+const PEER_S = Number(process.env.BENCH_CLI_PEER_S ?? 60);
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
 const outDir = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -62,26 +65,78 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-/** The CLI writing into a pipe nobody reads for `seconds` while the generator floods: RSS samples (MB), 1/s. */
-async function slowReaderRss(generator: string, seconds: number, log: (l: string) => void): Promise<number[]> {
-  const child = spawn(process.execPath, [cli, 'run', path.join(WORKLOAD_DIR, 'workload.bpf.c'), '--format', 'jsonl', '--no-lint'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `run --format jsonl` on the workload with the given stdout; resolves once it attached. */
+async function startCliRun(stdout: 'pipe' | number): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<void> }> {
+  const child = spawn(process.execPath, [cli, 'run', path.join(WORKLOAD_DIR, 'workload.bpf.c'), '--format', 'jsonl', '--no-lint'], { stdio: ['ignore', stdout, 'pipe'] });
   let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let i = 0; i < 600 && !/attached/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
-  const gen = runGenerator(generator, seconds);
+  for (let i = 0; i < 600 && !/attached/.test(err) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  if (!/attached/.test(err)) throw new Error(`ringbuf-studio run did not attach: ${err.slice(-500)}`);
+  return { child, stderr: () => err, exited };
+}
+
+/** RSS samples (MB) of `pid`, one per second for `seconds`; `each` runs after every sample. */
+async function sampleRss(pid: number, seconds: number, each?: () => void): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < seconds; i++) {
     await new Promise((r) => setTimeout(r, 1000));
-    samples.push(rssMb(child.pid!));
+    samples.push(rssMb(pid));
+    each?.();
   }
-  await gen.done;
-  child.stdout.resume(); // read (and drop) the rest so it can stop
-  child.kill('SIGINT');
-  await exited;
-  const drops = Math.max(0, ...[...err.matchAll(/drops (\d+)/g)].map((m) => Number(m[1])));
-  log(`slow reader: RSS ${samples.map((s) => s.toFixed(0)).join(' ')} MB; drops counted by the program: ${drops}`);
   return samples;
+}
+
+function dropsIn(stderr: string): number {
+  return Math.max(0, ...[...stderr.matchAll(/drops (\d+)/g)].map((m) => Number(m[1])));
+}
+
+/** The CLI writing into a pipe nobody reads for `seconds` while the generator floods: RSS samples (MB), 1/s. */
+async function slowReaderRss(generator: string, seconds: number, log: (l: string) => void): Promise<number[]> {
+  const run = await startCliRun('pipe');
+  const gen = runGenerator(generator, seconds);
+  const samples = await sampleRss(run.child.pid!, seconds);
+  await gen.done;
+  run.child.stdout!.resume(); // read (and drop) the rest so it can stop
+  run.child.kill('SIGINT');
+  await run.exited;
+  log(`slow reader: RSS ${samples.map((s) => s.toFixed(0)).join(' ')} MB; drops counted by the program: ${dropsIn(run.stderr())}`);
+  return samples;
+}
+
+/**
+ * The CLI at full speed into a file for `seconds` while the generator floods: RSS samples (MB),
+ * 1/s. The file (tmpfs, opened O_APPEND like `>>`) is emptied after every sample so a minute at
+ * hundreds of MB/s fits in memory; the bytes it held are counted first.
+ */
+async function fileRunRss(generator: string, seconds: number, log: (l: string) => void): Promise<number[]> {
+  const file = path.join(outDir, 'rbs-cli-peer-rss.out');
+  const fd = fs.openSync(file, 'a');
+  let bytes = 0;
+  const empty = (): void => {
+    bytes += fs.fstatSync(fd).size;
+    fs.ftruncateSync(fd, 0);
+  };
+  try {
+    const run = await startCliRun(fd);
+    empty();
+    bytes = 0;
+    const gen = runGenerator(generator, seconds);
+    const samples = await sampleRss(run.child.pid!, seconds, empty);
+    await gen.done;
+    run.child.kill('SIGINT');
+    await run.exited;
+    const grow = samples.slice(5).map((s) => s - (samples[4] ?? 0));
+    // The peak includes the GC's sawtooth; a leak shows as a trend: the last 10 s against seconds 5–15.
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const trend = mean(samples.slice(-10)) - mean(samples.slice(5, 15));
+    log(`${seconds} s to a file: RSS ${samples.map((s) => s.toFixed(0)).join(' ')} MB (growth after 5 s at most ${Math.max(0, ...grow).toFixed(1)} MB; trend ${trend.toFixed(1)} MB); ` +
+      `${(bytes / 1e6 / seconds).toFixed(0)} MB/s of JSON lines written; drops counted by the program: ${dropsIn(run.stderr())}; load ${load()}`);
+    return samples;
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
 }
 
 export const benchmark: Benchmark = {
@@ -140,6 +195,19 @@ export const benchmark: Benchmark = {
         baseline: early,
         ratio: Math.max(...rss) / early,
         note: `largest RSS of run --format jsonl into a pipe nobody reads for ${RSS_S} s at the peer workload; baseline: RSS after 5 s (ratio 1.0 = flat)`,
+      });
+    }
+    if (PEER_S > 5) {
+      const rss = await fileRunRss(generator, PEER_S, log);
+      const at5 = rss[4] ?? 0;
+      const peak = Math.max(...rss.slice(5));
+      metrics.push({
+        name: 'cli_peer_60s_rss',
+        value: Math.max(0, peak - at5),
+        unit: 'MB',
+        baseline: at5,
+        ratio: peak / at5,
+        note: `largest RSS growth of run --format jsonl after its first 5 s, writing every record to a file for ${PEER_S} s (BENCH_CLI_PEER_S) at the peer workload; baseline: RSS at 5 s (MB), ratio = largest ÷ that (1.0 = flat)`,
       });
     }
     return metrics;

@@ -8,6 +8,9 @@
 //                  (baseline: one frame of the idle page — the least any rAF-drawn UI can do)
 //   panel_heap     MB after 10 M events: JS heap after GC + ArrayBuffers the bounded store holds
 //                  (baseline: JS heap of the idle page)
+//   panel_fps_8_hosts, panel_latency_8_hosts: the same flood on a fresh panel with the events
+//                  coming from 8 targets, as the model merges them: each post carries one batch
+//                  per host (1/8 of the events each) and stats for every host every 250 ms
 import type { CDPSession, Page } from 'playwright-core';
 import { PanelModel } from '../core/panel/model';
 import { available } from '../test/support/prereq';
@@ -34,10 +37,12 @@ interface FloodResult {
 }
 
 /** Runs in the page. */
-function flood(args: { records: number[][]; eventsPerSecond: number; seconds: number; postsPerSecond: number }): Promise<FloodResult> {
+function flood(args: { records: number[][]; eventsPerSecond: number; seconds: number; postsPerSecond: number; hosts: string[] }): Promise<FloodResult> {
   type Debug = { onRendered?: (seq: number) => void; storedEvents(): number; storedBytes(): number; rejected: number; renders: number; frameMs: number; messageMs: number };
   const dbg = (window as unknown as { ringbufPanel: Debug }).ringbufPanel;
   const perPost = Math.round(args.eventsPerSecond / args.postsPerSecond);
+  // Each post: one batch per host, perPost events in all.
+  const perBatch = Math.ceil(perPost / args.hosts.length);
   // One template frame of perPost real records (8-byte ring header + payload, 8-aligned, as the helper ships them).
   const recs = args.records.map((r) => Uint8Array.from(r));
   const slot = (n: number): number => 8 + ((n + 7) & ~7);
@@ -46,6 +51,7 @@ function flood(args: { records: number[][]; eventsPerSecond: number; seconds: nu
   const template = new Uint8Array(size);
   const offsets = new Uint32Array(perPost);
   const lengths = new Uint32Array(perPost);
+  const ends = new Uint32Array(perPost + 1); // ends[n]: bytes the first n records take
   let off = 0;
   for (let i = 0; i < perPost; i++) {
     const r = recs[i % recs.length] as Uint8Array;
@@ -54,6 +60,7 @@ function flood(args: { records: number[][]; eventsPerSecond: number; seconds: nu
     offsets[i] = off + 8;
     lengths[i] = r.length;
     off += slot(r.length);
+    ends[i + 1] = off;
   }
   const pending: Array<{ seq: number; at: number }> = [];
   const latencies: number[] = [];
@@ -81,9 +88,11 @@ function flood(args: { records: number[][]; eventsPerSecond: number; seconds: nu
       // Catch up to the wall clock (timers can be late under load), 1 M/s on average.
       const due = Math.min(total, Math.floor(((now - started) / 1000) * args.eventsPerSecond));
       const batches = [];
-      while (seq + perPost <= due || (seq < due && due === total)) {
-        const count = Math.min(perPost, total - seq);
-        batches.push({ seq, host: 'local', map: 'events', count, timeMs: Date.now(), data: template.slice(), offsets: offsets.slice(0, count), lengths: lengths.slice(0, count) });
+      let host = 0;
+      while (seq + perBatch <= due || (seq < due && due === total)) {
+        const count = Math.min(perBatch, total - seq);
+        batches.push({ seq, host: args.hosts[host] as string, map: 'events', count, timeMs: Date.now(), data: template.slice(0, ends[count]), offsets: offsets.slice(0, count), lengths: lengths.slice(0, count) });
+        host = (host + 1) % args.hosts.length;
         seq += count;
         records += count;
         bytes += count * 120;
@@ -91,7 +100,10 @@ function flood(args: { records: number[][]; eventsPerSecond: number; seconds: nu
       const stats = [];
       if (now - lastStats >= 250) {
         lastStats = now;
-        stats.push({ host: 'local', timeMs: Date.now(), paused: false, rings: [{ index: 0, name: 'events', size: 262144, records, bytes, producerPos: bytes, consumerPos: bytes, fill: 0.1 }], counters: [{ name: 'dropped', map: '.bss', value: 0 }] });
+        for (const h of args.hosts) {
+          const [r, b] = [Math.round(records / args.hosts.length), Math.round(bytes / args.hosts.length)];
+          stats.push({ host: h, timeMs: Date.now(), paused: false, rings: [{ index: 0, name: 'events', size: 262144, records: r, bytes: b, producerPos: b, consumerPos: b, fill: 0.1 }], counters: [{ name: 'dropped', map: '.bss', value: 0 }] });
+        }
       }
       if (batches.length || stats.length) {
         const last = batches[batches.length - 1];
@@ -166,7 +178,7 @@ export const benchmark: Benchmark = {
       const panel = await openPanel(browser, server, model);
       const cdp = await panel.page.context().newCDPSession(panel.page);
       log(`flooding the panel with ${EVENTS_PER_SECOND.toLocaleString('en-US')} events/s for ${SECONDS} s…`);
-      const r = await panel.page.evaluate(flood, { records, eventsPerSecond: EVENTS_PER_SECOND, seconds: SECONDS, postsPerSecond: POSTS_PER_SECOND });
+      const r = await panel.page.evaluate(flood, { records, eventsPerSecond: EVENTS_PER_SECOND, seconds: SECONDS, postsPerSecond: POSTS_PER_SECOND, hosts: ['local'] });
       const jsHeap = await heapMb(cdp);
       const storeMb = r.storedBytes / (1 << 20);
       const fps = r.frames / r.seconds;
@@ -188,10 +200,21 @@ export const benchmark: Benchmark = {
       log(`filter over ${r.storedEvents} stored events: ${filterSeconds.toFixed(2)} s`);
       if (panel.errors.length) log(`page errors: ${panel.errors.join('; ')}`);
       await panel.close();
+
+      // The same flood from 8 targets merged, on a fresh panel.
+      const panel8 = await openPanel(browser, server, new PanelModel(rec.run, {}, { maxEvents: 1_000_000 }));
+      const hosts = Array.from({ length: 8 }, (_, i) => `root@10.0.0.${i + 1}`);
+      const r8 = await panel8.page.evaluate(flood, { records, eventsPerSecond: EVENTS_PER_SECOND, seconds: SECONDS, postsPerSecond: POSTS_PER_SECOND, hosts });
+      const [fps8, p50of8, p95of8] = [r8.frames / r8.seconds, percentile(r8.latencies, 50), percentile(r8.latencies, 95)];
+      log(`8 hosts: delivered ${r8.delivered} events in ${r8.seconds.toFixed(1)} s, ${fps8.toFixed(1)} fps, ${r8.renders} redraws ${(r8.frameMs / Math.max(1, r8.renders)).toFixed(2)} ms each; latency p50 ${p50of8.toFixed(1)} ms, p95 ${p95of8.toFixed(1)} ms; rejected ${r8.rejected}`);
+      if (panel8.errors.length) log(`page errors (8 hosts): ${panel8.errors.join('; ')}`);
+      await panel8.close();
       const metrics: Metric[] = [
         metric('panel_fps', fps, 'frames/s', baselineFps, `rAF rate during ${(r.delivered / 1e6).toFixed(1)} M events at 1 M/s in ${POSTS_PER_SECOND} posts/s; baseline idle page (goal ≥ 30, target 60)`),
         metric('panel_latency', p95, 'ms', 1000 / baselineFps, `p95 arrival → newest row drawn (p50 ${p50.toFixed(1)}, max ${max.toFixed(1)}); baseline one idle frame (goal ≤ 100)`),
         metric('panel_heap', jsHeap + storeMb, 'MB', baselineHeap, `after ${(r.delivered / 1e6).toFixed(1)} M events: JS heap ${jsHeap.toFixed(1)} + store ArrayBuffers ${storeMb.toFixed(1)} (${r.storedEvents.toLocaleString('en-US')} kept); baseline idle page heap (goal ≤ 300)`),
+        metric('panel_fps_8_hosts', fps8, 'frames/s', baselineFps, `as panel_fps with the events from 8 targets merged (a batch per host in every post, stats per host); baseline idle page (goal 60)`),
+        metric('panel_latency_8_hosts', p95of8, 'ms', 1000 / baselineFps, `as panel_latency with 8 targets (p50 ${p50of8.toFixed(1)}); baseline one idle frame (goal ≤ 100)`),
         metric('panel_filter_scan', r.storedEvents / filterSeconds, 'events/s', null, `a new filter checked over ${r.storedEvents.toLocaleString('en-US')} stored events (lazy decode per record) while the UI keeps drawing`),
       ];
       return metrics;

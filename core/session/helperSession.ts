@@ -167,6 +167,8 @@ export class HelperSession {
       s.hello = m.hello;
       return s;
     }
+    // Taken before terminate(): the exit that terminate() causes is not the helper's own.
+    const exitedBefore = s.closedInfo;
     await process.terminate(500);
     const stderr = s.stderrText.trim();
     const why =
@@ -174,8 +176,8 @@ export class HelperSession {
         ? m.error.message
         : s.protocolFailure
           ? messageOf(s.protocolFailure)
-          : s.closedInfo
-            ? `the helper exited before saying hello (${describeExit(s.closedInfo.exit)})`
+          : exitedBefore
+            ? `the helper exited before saying hello (${describeExit(exitedBefore.exit)})`
             : `no hello from the helper within ${timeoutMs} ms`;
     throw new StudioError(`${opts.target}: helper did not start: ${why}${stderr ? `; it said: ${stderr.split('\n').slice(-5).join(' | ')}` : ''}`, {
       code: 'EHELPERSTART',

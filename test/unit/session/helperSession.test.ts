@@ -22,6 +22,18 @@ describe('HelperSession (fake helper for faults)', () => {
     expect(p.terminated).toBe(true);
   });
 
+  it('no HELLO within the timeout says so, also when ending the helper makes it exit before open() reports', async () => {
+    // Like a process over SSH: terminate() resolves only once the exit and the end of its output arrived.
+    class SlowToEnd extends FakeHelperProcess {
+      override async terminate(): Promise<void> {
+        await super.terminate();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    const p = new SlowToEnd();
+    await expect(HelperSession.open(p, { target: 'box', helloTimeoutMs: 50 })).rejects.toThrow(/box: helper did not start: no hello from the helper within 50 ms/);
+  });
+
   it('garbage on stdout closes the session as helper-exited with the protocol error, not a crash', async () => {
     const p = new FakeHelperProcess();
     const opening = HelperSession.open(p, { target: 'local' });
