@@ -8,9 +8,10 @@
 // listeners. Other processes may keep producing meanwhile; the flush does not wait for the
 // ring to be empty. An incomplete flush (its time bound hit) is an error naming what was left.
 //
-// Drop counters come only with STATS frames (every 250 ms). A STATS that arrives after
-// FLUSHED was computed after the FLUSH arrived, so after the trigger exited: `StatsWatch.next`
-// waits for one when the program has counters, so a drop caused by the trigger is never missed.
+// Drop counters come only with STATS frames (every 250 ms, and at once after RESUME:
+// helper/PROTOCOL.md). `StatsWatch.fresh` sends RESUME to a running helper (it changes
+// nothing there) and waits for the next STATS of every target: computed after the FLUSH was
+// answered, so after the trigger exited, it counts every drop the trigger caused.
 import type { Stats } from '../protocol/helper';
 import type { RunFlush, RunHandle } from '../run/types';
 import { StudioError } from '../util/errors';
@@ -81,12 +82,14 @@ export class StatsWatch {
     if (missing.length) await this.waitFor(missing, timeoutMs);
   }
 
-  /** Resolves when every target has sent a STATS after this call. */
-  next(timeoutMs: number): Promise<void> {
-    return this.waitFor(
+  /** Asks every target for STATS now and resolves when each has sent one after this call. */
+  fresh(timeoutMs: number): Promise<void> {
+    const wait = this.waitFor(
       this.handle.targets.map((t) => t.name),
       timeoutMs,
     );
+    for (const t of this.handle.targets) if (!t.session.isClosed) t.session.resume();
+    return wait;
   }
 
   dispose(): void {

@@ -243,7 +243,7 @@ class SuiteRun {
       if (cause) return fail(cause.message, cause.range, { detail: cause.detail, exit: outcome.exit });
       await drainRun(this.handle, { timeoutMs: DRAIN_TIMEOUT_MS, ...(this.opts.signal ? { signal: this.opts.signal } : {}) });
       // Drop counters come with STATS: one computed after the drain counts the trigger's drops.
-      if (this.dropCounters().size > 0) await this.stats.next(DRAIN_TIMEOUT_MS);
+      if (this.dropCounters().size > 0) await this.stats.fresh(DRAIN_TIMEOUT_MS);
     } catch (err) {
       return fail(triggerStartProblem(err, test, this.conn.name), test.trigger.range, { detail: describeError(err) });
     } finally {
