@@ -2,7 +2,7 @@
 // --target qemu:debian-6.12-arm64-16k --target local` runs a template's live tests as a
 // matrix — one suite per target, on an x86_64 5.10 kernel, an aarch64 kernel with 16 KiB
 // pages (the aarch64 helper, its own vmlinux.h) and this machine — and the JUnit report
-// says so. Guests this test boots are stopped after it; running ones are left running.
+// says so; and `run … -- CMD` runs CMD inside a guest. Guests this test boots are stopped after it; running ones are left running.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,4 +45,14 @@ describe.skipIf(!available('qemu') || !available('bpf'))('ringbuf-studio test on
     expect([...xml.matchAll(/<testsuite [^>]*hostname="([^"]+)"/g)].map((m) => m[1])).toEqual(TARGETS);
     expect(xml).toMatch(/<testsuites name="ringbuf-studio test" tests="9" failures="0" errors="0"/);
   }, 600_000);
+
+  it('run … --target qemu:debian-5.10 -- /bin/true runs the command inside the guest and ends when it exits', async () => {
+    const program = path.join(root, 'bpf-templates/execve/execve.bpf.c');
+    const run = startChild(process.execPath, [path.join(root, 'dist/cli.js'), 'run', program, '--target', 'qemu:debian-5.10', '--format', 'jsonl', '--', '/bin/true'], { cwd: root });
+    const code = await run.exited;
+    expect(code, `${run.stdout()}\n${run.stderr()}`).toBe(0);
+    const events = run.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.some((e) => e.comm === 'true' && e.filename === '/bin/true')).toBe(true);
+    expect(run.stderr()).toContain('ringbuf-studio: `/bin/true` ended (exit status 0); draining');
+  }, 300_000);
 });
