@@ -169,6 +169,26 @@ describe.skipIf(!available('bpf'))('ringbuf-studio run … -- CMD and run --filt
     expect(unknown.err).toContain("--filter does not fit the program: unknown field 'comn' at 1 (fields: pid, ppid, uid, comm, filename)\n    comn == \"true\"\n    ^^^^\n");
   });
 
+  it('Ctrl-C stops the run and CMD: exit 0, the command is gone', async () => {
+    const marker = `${31 + Math.random()}`.slice(0, 8); // a unique argument to find the sleep by
+    const run = startChild(process.execPath, [path.join(root, 'dist/cli.js'), 'run', execve, '--format', 'jsonl', '--', '/bin/sleep', marker], { cwd: root });
+    const sleeping = (): boolean =>
+      fs.readdirSync('/proc').some((p) => {
+        try {
+          return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `/bin/sleep\0${marker}\0`;
+        } catch {
+          return false; // exited while we looked
+        }
+      });
+    const deadline = Date.now() + 30_000;
+    while (!sleeping() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(sleeping(), run.stderr()).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(run.stderr()).toMatch(/events? delivered \(interrupted\).*; detached\n$/);
+    expect(sleeping()).toBe(false);
+  });
+
   it('a CMD that does not exist ends the run with a clear error and exit 1; -- without a command is bad usage', async () => {
     const r = await cli(['run', execve, '-q', '--', '/nonexistent/cmd']);
     expect(r.code, shown(r)).toBe(1);
