@@ -4,7 +4,6 @@
 // the style of vitest/go test) goes to stdout when the report does not, else to stderr —
 // so `--reporter junit > report.xml` and `--reporter junit --output report.xml` both work.
 import { CliUsageError, defineCommand, type CliIo } from '../command';
-import { displayPath } from '../diagnostics';
 import { ExitStatus } from '../exitStatus';
 import { option, type OptionValues } from '../options';
 import { writeOutputFile } from '../output';
@@ -54,7 +53,7 @@ export const testCommand = defineCommand({
       if (err instanceof StudioError && err.code === 'ENOENT') throw new CliUsageError(describeError(err));
       throw err;
     });
-    const where = positionals.length ? positionals.join(', ') : displayPath(io.cwd, io.cwd) || '.';
+    const where = positionals.length ? positionals.join(', ') : 'the working directory';
     if (files.length === 0) {
       io.stderr(`ringbuf-studio test: no *.rbtest.yaml files under ${where}\n  hint: a live test is a <name>.rbtest.yaml next to the program (docs/live-tests.md)\n`);
       return ExitStatus.failure;
