@@ -117,6 +117,13 @@ describe.skipIf(!available('bpf'))('ringbuf-studio test (the CLI)', () => {
     }
   });
 
+  it('a file that does not match the format is one error under its own header, at the offending key', async () => {
+    const r = await cli(['test', 'test/fixtures/livetest/bad-schema.rbtest.yaml']);
+    expect(r.code, shown(r)).toBe(1);
+    expect(r.out).toMatch(/^test\/fixtures\/livetest\/bad-schema\.rbtest\.yaml \[local\]\n ! bad-schema\.rbtest\.yaml \(error\) 0 ms\n {5}test\/fixtures\/livetest\/bad-schema\.rbtest\.yaml:4:5: test 1 \(typo\) lacks `expect`/m);
+    expect(r.out).toMatch(/^0 passed, 1 failed$/m);
+  });
+
   it('a trigger that does not exist is an error with its line, never a crash; the other tests still run', async () => {
     const r = await cli(['test', 'test/fixtures/livetest/erroring.rbtest.yaml']);
     expect(r.code, shown(r)).toBe(1);
