@@ -11,6 +11,7 @@ import { vmlinuxCommand } from './vmlinux';
 import { exportGoCommand } from './exportGo';
 import { verifyCommand } from './verify';
 import { vmCommand } from './vm';
+import { testCommand } from './test';
 
 export const commands: CliCommand[] = [
   lintCommand,
@@ -18,6 +19,7 @@ export const commands: CliCommand[] = [
   newCommand,
   templatesCommand,
   runCommand,
+  testCommand,
   probeCommand,
   vmlinuxCommand,
   exportGoCommand,

@@ -1,15 +1,18 @@
 // `ringbuf-studio run <file.bpf.c|.o> [--target T]… [--max-entries MAP=N]… [--count N]
-//  [--duration S] [--format jsonl] [--attach PROG]… [--accept-new-host-key]`
-// Events on stdout (JSON lines, or aligned columns), stats and logs on stderr.
+//  [--duration S] [--format jsonl] [--attach PROG]… [--filter EXPR] [--accept-new-host-key]
+//  [-- CMD [ARGS…]]`
+// Events on stdout (JSON lines, or aligned columns), stats, logs and CMD's output on stderr.
 // Failures print like a compiler (`file:line:col: error: …`) and exit 1; so does an
 // event that cannot be printed or a stdout that cannot be written (a closed reader is a
 // normal end).
 import path from 'node:path';
 import { CliUsageError, defineCommand, type CliIo } from '../command';
 import { printDiagnostics } from '../diagnostics';
+import { checkFilterSyntax, EventSelector } from '../eventFilter';
 import { EventPrinter, eventSinkOf } from '../eventPrinter';
 import { ExitStatus } from '../exitStatus';
 import { option, type OptionValues } from '../options';
+import { runCommandAfterAttach } from '../runCommandAfterAttach';
 import { cliConnectOptions, targetOptions, targetsOf } from '../targetOptions';
 import type { Stats } from '../../core/protocol/helper';
 import { describeBooks } from '../../core/run/account';
@@ -22,7 +25,12 @@ export { printDiagnostics } from '../diagnostics';
 
 const description = `Builds (for a .bpf.c), loads and attaches the program on each target and prints
 the events its ring buffers deliver, decoded with field names from BTF.
-Stops on --count/--duration or Ctrl-C and detaches everything.`;
+Stops on --count/--duration or Ctrl-C and detaches everything.
+
+With -- CMD [ARGS…], CMD runs on the target once the program is attached (argv, no shell,
+as the login user, stdin closed); its stdout and stderr go to stderr so the events on
+stdout stay clean. When CMD exits, the events committed until then are printed, the run
+stops and the status is 0 (CMD's own status is on stderr).`;
 
 function positiveCount(raw: string, flag: string): number {
   const n = Number(raw);
@@ -52,10 +60,11 @@ const options = {
   format: option.choice('--format', ['jsonl', 'text'] as const, 'text', 'jsonl: one JSON object per event; text: aligned columns', { aliases: { json: 'jsonl' } }),
   attach: option.list('--attach', 'PROG', 'attach only this program (repeatable; default: all)'),
   noLint: option.switch('--no-lint', 'load even when the ring buffer linter reports errors'),
+  filter: option.value('--filter', 'EXPR', 'print only events that match EXPR, e.g. \'comm == "bash" && pid > 100\' (the Live Events filter language)'),
   quiet: option.switch('--quiet', 'no periodic stats on stderr', { short: '-q' }),
 };
 
-type RunArgs = OptionValues<typeof options> & { file: string; targets: string[] };
+type RunArgs = OptionValues<typeof options> & { file: string; targets: string[]; command: string[] | undefined };
 
 /** Why the run was cut short by the CLI itself, when it was. */
 interface CliStop {
@@ -70,11 +79,12 @@ export const runCommand = defineCommand({
   positionals: { usage: '<file.bpf.c|file.o>', min: 1, max: 1, missing: 'no program given (a .bpf.c or .o file)' },
   options,
   trailing: { usage: '-- CMD [ARGS…]', help: 'run CMD on the target once attached; stop when it exits' },
-  exitStatus: '0 when stopped normally (count, duration, Ctrl-C, a closed reader), 1 on failure',
+  exitStatus: '0 when stopped normally (count, duration, Ctrl-C, a closed reader, CMD exited), 1 on failure',
   async run({ options: o, positionals: [file = ''], trailing }, io) {
-    if (trailing !== undefined) throw new CliUsageError('running a command after -- is not available in this version');
+    if (trailing !== undefined && trailing.length === 0) throw new CliUsageError('-- needs a command to run: run PROG -- CMD [ARGS…]');
+    if (o.filter !== undefined) checkFilterSyntax(o.filter);
     try {
-      return await runWith({ ...o, file, targets: targetsOf(o) }, io);
+      return await runWith({ ...o, file, targets: targetsOf(o), command: trailing }, io);
     } catch (err) {
       if (err instanceof StudioError && err.code === 'EUSAGE') throw new CliUsageError(err.message);
       throw err;
@@ -123,12 +133,27 @@ async function runWith(args: RunArgs, io: CliIo): Promise<ExitStatus> {
   }
   // libbpf's lines about programs the kernel refused repeat the attach diagnostics above.
   logs.release(!handle.diagnostics.some((d) => d.code === 'attach'));
-  return stream.follow(handle, args, io);
+  if (args.filter !== undefined) {
+    try {
+      stream.selector = new EventSelector(args.filter, handle.layouts, multi);
+    } catch (err) {
+      await handle.stop(); // an unknown field: nothing was printed yet
+      printer.dispose();
+      throw err;
+    }
+  }
+  const following = stream.follow(handle, args, io);
+  if (args.command) {
+    await runCommandAfterAttach(handle, args.command, io, { quiet: args.quiet }).catch((err: unknown) => stream.failed(err, 'run -- CMD'));
+  }
+  return following;
 }
 
 /** Batches before the layouts are known wait; afterwards they print. A printing failure stops the run. */
 class StreamState {
   private pending: RecordBatch[] | undefined = [];
+  /** --filter: what is printed (set once the layouts are known, before the first print). */
+  selector: EventSelector | undefined;
   private readonly lastStats = new Map<string, { stats: Stats; printedAt: number }>();
 
   constructor(
@@ -143,7 +168,8 @@ class StreamState {
       return;
     }
     try {
-      this.printer.print(b);
+      const shown = this.selector ? this.selector.select(b) : b;
+      if (shown) this.printer.print(shown);
     } catch (err) {
       this.failed(err, `cannot print the events of ring '${b.map}'`);
     }
@@ -188,6 +214,7 @@ class StreamState {
     const failed = end.reason === 'helper-exited' || end.reason === 'connection-lost';
     // The books: what was delivered, left in a ring, dropped by the program (per target when several).
     if (multi) for (const t of end.targets) io.stderr(`ringbuf-studio: ${t.target}: ${describeBooks(t, '')}\n`);
+    if (this.selector) io.stderr(`ringbuf-studio: ${this.selector.matched} of ${end.events} events matched --filter\n`);
     io.stderr(`ringbuf-studio: ${failed ? 'error: ' : ''}${end.message}; detached\n`);
     return failed ? ExitStatus.failure : ExitStatus.ok;
   }

@@ -87,7 +87,12 @@ export function describeExit(exit: HelperExit): string {
 
 /** The command as the file wrote it, for messages: `/bin/true` or `sh -c "…"`. */
 export function commandText(cmd: LiveTestCommand): string {
-  return cmd.kind === 'shell' ? `shell: ${JSON.stringify(cmd.argv[2] ?? '')}` : cmd.argv.map((a) => (/^[\w./:=@%+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  return cmd.kind === 'shell' ? `shell: ${JSON.stringify(cmd.argv[2] ?? '')}` : argvText(cmd.argv);
+}
+
+/** An argv for messages: plain words as they are, anything else JSON-quoted. */
+export function argvText(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w./:=@%+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }
 
 /** Runs a setup/teardown command to its end; resolves with a problem (or undefined when it succeeded). */

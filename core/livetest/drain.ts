@@ -1,48 +1,75 @@
-// "Every record committed before now has reached the listeners": what makes a live
-// test's verdict honest. A test calls it after its trigger exited and closes its window
-// when it resolves.
+// "Every record committed before now has reached the listeners": what makes a live test's
+// verdict honest. A test drains after its trigger exited and closes its window when the
+// drain resolves.
 //
-// Until the helper has a FLUSH command (RunHandle.flush(), the Trust issue's lifecycle
-// work), it is derived from STATS frames, which the helper sends every 250 ms in stream
-// order after the EVENTS it wrote before them:
-//   1. The first STATS that arrives after the call may have been computed before it (it
-//      was in the pipe); it is skipped. The second was computed at least one interval
-//      after the first was sent, so after the call: its producer positions P bound every
-//      record committed before the call.
-//   2. The helper advances a ring's consumer position only once the EVENTS frame carrying
-//      those records is fully written, so the first STATS (from the second on) whose
-//      consumer position is ≥ P on every ring comes after all of those records.
-// Other processes may keep producing meanwhile; "consumer ≥ P" does not wait for the
-// ring to be empty, only for what was committed before the call.
+// The drain is the helper's FLUSH (RunHandle.flush()): the helper takes each ring's producer
+// position when FLUSH arrives, drains up to it and answers FLUSHED after the last EVENTS
+// frame carrying those records, so once it resolves every one of them went through the batch
+// listeners. Other processes may keep producing meanwhile; the flush does not wait for the
+// ring to be empty. An incomplete flush (its time bound hit) is an error naming what was left.
+//
+// Drop counters come only with STATS frames (every 250 ms, and at once after RESUME:
+// helper/PROTOCOL.md). `StatsWatch.fresh` sends RESUME to a running helper (it changes
+// nothing there) and waits for the next STATS of every target: computed after the FLUSH was
+// answered, so after the trigger exited, it counts every drop the trigger caused.
 import type { Stats } from '../protocol/helper';
-import type { RunHandle } from '../run/run';
+import type { RunFlush, RunHandle } from '../run/types';
 import { StudioError } from '../util/errors';
 
-export interface DrainBarrier {
-  /** Resolves once every record committed before the call was delivered; rejects after timeoutMs or when the run ends. */
-  drained(opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
-  /** The latest STATS per target (drop counters). */
-  latest(target: string): Stats | undefined;
-  dispose(): void;
+export interface DrainOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
 }
 
-interface Waiter {
-  /** STATS seen since the call, per target. */
-  seen: Map<string, number>;
-  /** Producer positions per target and ring index, from the second STATS. */
-  bound: Map<string, Map<number, number>>;
-  done: Set<string>;
-  resolve: () => void;
+/** FLUSH on every target; rejects (code EDRAIN) when a ring could not be drained in time or the run ended. */
+export async function drainRun(handle: RunHandle, opts: DrainOptions): Promise<void> {
+  const flushed = await cancellable(handle.flush(opts.timeoutMs), opts.signal).catch((err: unknown) => {
+    if (err instanceof StudioError && err.code === 'EABORTED') throw err;
+    throw new StudioError(`the events committed before the trigger's exit could not be confirmed delivered: ${err instanceof Error ? err.message : String(err)}`, {
+      code: 'EDRAIN',
+      cause: err,
+    });
+  });
+  if (flushed.complete) return;
+  throw new StudioError(`not every event committed before the trigger's exit was delivered within ${opts.timeoutMs / 1000} s: ${leftOver(flushed, handle.targets.length > 1)}`, {
+    code: 'EDRAIN',
+    hint: 'the target or the link is overloaded, or the program emits faster than it can be read; narrow what it emits or use a faster link',
+  });
 }
 
-/** The STATS-based barrier over a run's targets. */
-export class StatsDrainBarrier implements DrainBarrier {
+/** "ring events: 120 records (30720 bytes) still in the ring" per ring (and target) that kept some. */
+function leftOver(f: RunFlush, multiTarget: boolean): string {
+  const parts = f.targets.flatMap(({ target, flushed }) =>
+    flushed.rings
+      .filter((r) => r.leftRecords > 0 || r.leftBytes > 0)
+      .map((r) => `${multiTarget ? `${target}: ` : ''}ring ${r.name}: ${r.leftRecords} record${r.leftRecords === 1 ? '' : 's'} (${r.leftBytes} bytes) still in the ring`),
+  );
+  return parts.length ? parts.join('; ') : 'the helper did not say which ring kept them';
+}
+
+function cancellable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new StudioError('cancelled', { code: 'EABORTED' }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** The latest STATS per target (drop counters), and waits for fresh ones. */
+export class StatsWatch {
   private readonly last = new Map<string, Stats>();
-  private readonly waiters = new Set<Waiter>();
+  private waiters: Array<{ targets: Set<string>; resolve: () => void; reject: (err: Error) => void }> = [];
   private readonly unsubscribe: () => void;
 
   constructor(private readonly handle: RunHandle) {
     this.unsubscribe = handle.onStats((target, stats) => this.onStats(target, stats));
+    void handle.done.then((end) => {
+      const waiting = this.waiters;
+      this.waiters = [];
+      for (const w of waiting) w.reject(new StudioError(`the run ended before the helper sent statistics: ${end.message}`, { code: 'EDRAIN' }));
+    });
   }
 
   latest(target: string): Stats | undefined {
@@ -51,56 +78,51 @@ export class StatsDrainBarrier implements DrainBarrier {
 
   /** Resolves at the first STATS of every target (a baseline for drop counters). */
   async firstStats(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.handle.targets.some((t) => !this.last.has(t.name))) {
-      if (Date.now() > deadline) throw new StudioError(`the helper sent no statistics within ${timeoutMs} ms`, { code: 'EDRAIN' });
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const missing = this.handle.targets.map((t) => t.name).filter((t) => !this.last.has(t));
+    if (missing.length) await this.waitFor(missing, timeoutMs);
   }
 
-  drained(opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    const targets = this.handle.targets.map((t) => t.name);
+  /** Asks every target for STATS now and resolves when each has sent one after this call. */
+  fresh(timeoutMs: number): Promise<void> {
+    const wait = this.waitFor(
+      this.handle.targets.map((t) => t.name),
+      timeoutMs,
+    );
+    for (const t of this.handle.targets) if (!t.session.isClosed) t.session.resume();
+    return wait;
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.waiters = [];
+  }
+
+  private waitFor(targets: string[], timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const finish = (err?: Error): void => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve();
+      const waiter = {
+        targets: new Set(targets),
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
       };
-      const waiter: Waiter = { seen: new Map(), bound: new Map(), done: new Set(), resolve: () => finish() };
-      const onAbort = (): void => finish(new StudioError('cancelled', { code: 'EABORTED' }));
-      const timer = setTimeout(
-        () =>
-          finish(
-            new StudioError(`the helper did not confirm within ${opts.timeoutMs} ms that the events before the trigger's exit were delivered`, {
-              code: 'EDRAIN',
-              hint: 'the target or the link is overloaded (see the drain statistics with run --format jsonl), or raise the test timeout',
-            }),
-          ),
-        opts.timeoutMs,
-      );
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      void this.handle.done.then((end) => finish(new StudioError(`the run ended before the events were confirmed delivered: ${end.message}`, { code: 'EDRAIN' })));
-      if (targets.length === 0) return finish();
-      this.waiters.add(waiter);
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new StudioError(`the helper sent no statistics within ${timeoutMs} ms`, { code: 'EDRAIN' }));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
   private onStats(target: string, stats: Stats): void {
     this.last.set(target, stats);
-    for (const w of this.waiters) {
-      const seen = (w.seen.get(target) ?? 0) + 1;
-      w.seen.set(target, seen);
-      if (seen === 2) w.bound.set(target, new Map(stats.rings.map((r) => [r.index, r.producerPos])));
-      const bound = w.bound.get(target);
-      if (bound && stats.rings.every((r) => r.consumerPos >= (bound.get(r.index) ?? 0))) w.done.add(target);
-      if (this.handle.targets.every((t) => w.done.has(t.name))) w.resolve();
-    }
-  }
-
-  dispose(): void {
-    this.unsubscribe();
-    this.waiters.clear();
+    for (const w of this.waiters) w.targets.delete(target);
+    const done = this.waiters.filter((w) => w.targets.size === 0);
+    this.waiters = this.waiters.filter((w) => w.targets.size > 0);
+    for (const w of done) w.resolve();
   }
 }

@@ -13,14 +13,14 @@ import { connectTarget, LOCAL_TARGET, type ConnectTargetOptions } from '../trans
 import type { TargetConnection } from '../transport/types';
 import { describeError, messageOf, StudioError } from '../util/errors';
 import { commandText, describeExit, indent, missingProgram, runStep, startCommand, type CommandOutcome } from './command';
-import { StatsDrainBarrier, type DrainBarrier } from './drain';
+import { drainRun, StatsWatch } from './drain';
 import { judgeWindow, processFieldsByMap, type Verdict } from './judge';
 import { summarize, type LiveTestReport, type SuiteResult, type TestResult } from './model';
 import { readLiveTestFile, TRIGGER_FIELD, type ParsedLiveTest, type ParsedLiveTestFile } from './parse';
 import type { ProcessFields } from './triggerTree';
 import { EventWindow } from './window';
 
-/** How long a test waits, after its trigger exited, for the confirmation that its events were delivered. */
+/** How long a test's drain (the helper's FLUSH) may take after its trigger exited, and the wait for statistics. */
 export const DRAIN_TIMEOUT_MS = 10_000;
 
 export type LiveTestProgress =
@@ -157,11 +157,11 @@ async function runOnTarget(file: ParsedLiveTestFile, conn: TargetConnection, tes
     }
     const suite = new SuiteRun(file, conn, handle, cwd, opts);
     try {
-      const noStats = await suite.barrier.firstStats(DRAIN_TIMEOUT_MS).then(
+      const noStats = await suite.stats.firstStats(DRAIN_TIMEOUT_MS).then(
         () => undefined,
         (err: unknown) => err,
       );
-      // Without statistics from the helper no test can be judged (drops, the drain).
+      // Without statistics from the helper no test can be judged (the drop counters' baseline).
       if (noStats) return sink.errorAll(`${conn.name}: ${messageOf(noStats)}`, file.programRange, describeError(noStats));
       for (const test of tests) {
         if (opts.signal?.aborted) break;
@@ -196,7 +196,7 @@ function loadDetail(err: unknown): string {
 
 /** One loaded program on one target, running tests one after the other. */
 class SuiteRun {
-  readonly barrier: StatsDrainBarrier;
+  readonly stats: StatsWatch;
   private readonly typing: EventTyping;
   private readonly processFields: Map<string, ProcessFields>;
   private window: EventWindow | undefined;
@@ -209,7 +209,7 @@ class SuiteRun {
     private readonly cwd: string | undefined,
     private readonly opts: LiveTestOptions,
   ) {
-    this.barrier = new StatsDrainBarrier(handle);
+    this.stats = new StatsWatch(handle);
     const eventTypes = [...handle.layouts].map(([map, layout]) => ({ map, layout }));
     this.typing = new EventTyping(eventTypes, { multiHost: false, multiMap: eventTypes.length > 1 });
     this.processFields = processFieldsByMap(handle.layouts);
@@ -218,7 +218,7 @@ class SuiteRun {
 
   dispose(): void {
     this.unsubscribe();
-    this.barrier.dispose();
+    this.stats.dispose();
   }
 
   async runTest(test: ParsedLiveTest): Promise<TestResult> {
@@ -241,7 +241,9 @@ class SuiteRun {
       outcome = await started.finished;
       const cause = triggerProblem(test, outcome, this.conn.name);
       if (cause) return fail(cause.message, cause.range, { detail: cause.detail, exit: outcome.exit });
-      await this.barrier.drained({ timeoutMs: DRAIN_TIMEOUT_MS, ...(this.opts.signal ? { signal: this.opts.signal } : {}) });
+      await drainRun(this.handle, { timeoutMs: DRAIN_TIMEOUT_MS, ...(this.opts.signal ? { signal: this.opts.signal } : {}) });
+      // Drop counters come with STATS: one computed after the drain counts the trigger's drops.
+      if (this.dropCounters().size > 0) await this.stats.fresh(DRAIN_TIMEOUT_MS);
     } catch (err) {
       return fail(triggerStartProblem(err, test, this.conn.name), test.trigger.range, { detail: describeError(err) });
     } finally {
@@ -291,7 +293,7 @@ class SuiteRun {
 
   /** The program's drop counters by name, from the latest STATS. */
   private dropCounters(): Map<string, number> {
-    const counters = this.barrier.latest(this.conn.name)?.counters ?? [];
+    const counters = this.stats.latest(this.conn.name)?.counters ?? [];
     // A global (in .bss/.data) is known by its name; a counter map by map and name.
     return new Map(counters.map((c) => [c.map.startsWith('.') || c.map === c.name ? c.name : `${c.map}.${c.name}`, c.value]));
   }
@@ -394,5 +396,3 @@ function errorResult(name: string, file: string, range: SourceRange, message: st
 function lineOne(): SourceRange {
   return { line: 1, column: 1, endLine: 1, endColumn: 1 };
 }
-
-export type { DrainBarrier };

@@ -1,6 +1,6 @@
-// A test's window: the batches that arrived between the test's start and the drain
-// barrier after its trigger exited. Batches are copied (they are lent: the session reuses
-// their memory) and bounded in bytes so a flooding program cannot exhaust memory.
+// A test's window: the batches that arrived between the test's start and the drain (the
+// helper's FLUSH) after its trigger exited. Batches are copied (they are lent: the session
+// reuses their memory) and bounded in bytes so a flooding program cannot exhaust memory.
 import type { WireBatch } from '../protocol/panel';
 import { copyBatch, type RecordBatch } from '../session/types';
 import type { WindowEvent } from './judge';

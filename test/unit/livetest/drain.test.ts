@@ -1,68 +1,47 @@
-// The STATS-based drain barrier's rule. A STATS already in the pipe when the trigger's
-// exit is seen cannot be produced on demand with the real helper, so this drives the
-// barrier with a stand-in run (a fake, named as such) that delivers STATS frames in
-// order; test/integration/livetest proves the barrier end to end with the real helper.
+// The drain's messages: a FLUSH that hit its time bound is an error naming the rings and
+// the records left. A bounded-out flush cannot be caused on demand with the real helper, so
+// the run handle is a stand-in (a fake, named as such); test/integration/livetest proves
+// the drain end to end (a burst right before the trigger's exit is counted in full).
 import { describe, expect, it } from 'vitest';
-import { StatsDrainBarrier } from '../../../core/livetest/drain';
-import type { RingStats, Stats } from '../../../core/protocol/helper';
-import type { RunEnd, RunHandle } from '../../../core/run/run';
+import { drainRun } from '../../../core/livetest/drain';
+import type { FlushedRing } from '../../../core/protocol/helper';
+import type { RunFlush, RunHandle } from '../../../core/run/types';
 
-function fakeRun(): { handle: RunHandle; stats: (producer: number, consumer: number) => void; end: (e: RunEnd) => void } {
-  let listener: ((target: string, s: Stats) => void) | undefined;
-  let endRun!: (e: RunEnd) => void;
-  const done = new Promise<RunEnd>((r) => (endRun = r));
-  const handle = {
-    targets: [{ name: 'local' }],
-    onStats: (fn: (target: string, s: Stats) => void) => {
-      listener = fn;
-      return () => (listener = undefined);
-    },
-    done,
-  } as unknown as RunHandle;
-  const ring = (producerPos: number, consumerPos: number): RingStats => ({ index: 0, name: 'events', size: 4096, records: 0, bytes: 0, producerPos, consumerPos, fill: 0 });
-  return {
-    handle,
-    stats: (p, c) => listener?.('local', { timeMs: 0, paused: false, rings: [ring(p, c)], counters: [{ name: 'dropped', map: '.bss', value: p }] }),
-    end: endRun,
-  };
+function ring(name: string, leftRecords: number, leftBytes: number): FlushedRing {
+  return { index: 0, name, records: 10, bytes: 160, consumerPos: 0, goalPos: 0, leftRecords, leftBytes };
 }
 
-const settled = async (p: Promise<unknown>): Promise<string> => {
-  const state = await Promise.race([p.then(() => 'resolved', (e: Error) => `rejected: ${e.message}`), new Promise((r) => setTimeout(() => r('pending'), 20))]);
-  return String(state);
-};
+function fakeRun(answer: RunFlush | Error, targets = ['local']): RunHandle {
+  return {
+    targets: targets.map((name) => ({ name })),
+    flush: () => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)),
+  } as unknown as RunHandle;
+}
 
-describe('StatsDrainBarrier', () => {
-  it('ignores the first STATS after the call (it may predate the exit), then waits for consumer ≥ the second one’s producer', async () => {
-    const run = fakeRun();
-    const barrier = new StatsDrainBarrier(run.handle);
-    const drained = barrier.drained({ timeoutMs: 5000 });
-    run.stats(100, 100); // in flight before the exit: says nothing about records committed after it
-    expect(await settled(drained)).toBe('pending');
-    run.stats(180, 120); // computed after the exit: 180 bounds what was committed before
-    expect(await settled(drained)).toBe('pending');
-    run.stats(260, 170); // others keep producing; 170 < 180 still
-    expect(await settled(drained)).toBe('pending');
-    run.stats(300, 180); // everything up to 180 written before this frame
-    expect(await settled(drained)).toBe('resolved');
-    expect(barrier.latest('local')?.counters[0]?.value).toBe(300);
+const rejection = (p: Promise<unknown>): Promise<string> => p.then(() => 'resolved', (e: Error) => e.message);
+
+describe('drainRun', () => {
+  it('resolves when every target delivered everything committed before it', async () => {
+    const complete: RunFlush = { complete: true, targets: [{ target: 'local', flushed: { id: 1, complete: true, rings: [ring('events', 0, 0)] } }] };
+    expect(await rejection(drainRun(fakeRun(complete), { timeoutMs: 10_000 }))).toBe('resolved');
   });
 
-  it('resolves on the second STATS when the ring was already empty then', async () => {
-    const run = fakeRun();
-    const barrier = new StatsDrainBarrier(run.handle);
-    const drained = barrier.drained({ timeoutMs: 5000 });
-    run.stats(10, 10);
-    run.stats(10, 10);
-    expect(await settled(drained)).toBe('resolved');
+  it('an incomplete flush names the target, the ring and what was left in it', async () => {
+    const incomplete: RunFlush = {
+      complete: false,
+      targets: [
+        { target: 'local', flushed: { id: 1, complete: true, rings: [ring('events', 0, 0)] } },
+        { target: 'vm1', flushed: { id: 1, complete: false, rings: [ring('events', 120, 1920), ring('other', 0, 0)] } },
+      ],
+    };
+    expect(await rejection(drainRun(fakeRun(incomplete, ['local', 'vm1']), { timeoutMs: 10_000 }))).toBe(
+      "not every event committed before the trigger's exit was delivered within 10 s: vm1: ring events: 120 records (1920 bytes) still in the ring",
+    );
   });
 
-  it('rejects with a clear message at its timeout, and when the run ends first', async () => {
-    const run = fakeRun();
-    const barrier = new StatsDrainBarrier(run.handle);
-    expect(await settled(barrier.drained({ timeoutMs: 5 }))).toMatch(/^rejected: the helper did not confirm within 5 ms that the events before the trigger's exit were delivered/);
-    const waiting = barrier.drained({ timeoutMs: 5000 });
-    run.end({ reason: 'helper-exited', events: 0, message: 'local: the helper exited', closed: [], targets: [], delivered: 0, notDeliveredAfterCount: 0, droppedByProgram: 0, leftInRing: null, leftInRingBytes: null });
-    expect(await settled(waiting)).toBe('rejected: the run ended before the events were confirmed delivered: local: the helper exited');
+  it('a helper that is gone is a drain error with its cause', async () => {
+    expect(await rejection(drainRun(fakeRun(new Error('local: the helper exited')), { timeoutMs: 10_000 }))).toBe(
+      "the events committed before the trigger's exit could not be confirmed delivered: local: the helper exited",
+    );
   });
 });
