@@ -1,7 +1,8 @@
 // The guest's userland, for the guest's arch, from the kernel's own Debian suite:
 // busybox (static: the shell and every tool /init and the live tests' triggers use), and
 // bash with the libraries it links (bash: templates probe its readline(); the loader and
-// libc also let a user `put` an ordinary dynamic binary). Laid out merged-/usr.
+// libc also let a user `put` an ordinary dynamic binary), and script(1) to give a trigger a
+// terminal. Laid out merged-/usr.
 import fs from 'node:fs';
 import path from 'node:path';
 import { downloadPackage, dropPackageCache, showPackage, updateIndex, type Log } from './archive';
@@ -18,6 +19,8 @@ const PACKAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['bash', ['./bin/bash', './usr/bin/bash']],
   ['libc6', LIB_PATTERNS],
   ['libtinfo6', LIB_PATTERNS],
+  // script(1): gives a trigger a terminal (an interactive bash reads lines through readline only on one).
+  ['bsdutils', ['./usr/bin/script', './bin/script']],
 ];
 
 export interface Userland {
@@ -33,7 +36,9 @@ function suiteArch(k: CatalogueKernel): string {
 export function cachedUserland(k: CatalogueKernel): Userland | undefined {
   try {
     const u = JSON.parse(fs.readFileSync(path.join(vmPaths.userland(suiteArch(k)), 'userland.json'), 'utf8')) as Userland;
-    return fs.existsSync(path.join(u.root, 'usr/bin/busybox')) ? u : undefined;
+    // A userland made before a package joined the list is made again.
+    const complete = PACKAGES.every(([name]) => name in u.packages);
+    return complete && fs.existsSync(path.join(u.root, 'usr/bin/busybox')) ? u : undefined;
   } catch {
     return undefined; // not fetched yet
   }

@@ -14,7 +14,8 @@ import { available } from '../../support/prereq';
 import { prepare, root } from '../run/support';
 
 const TARGETS = ['qemu:debian-5.10', 'qemu:debian-6.12-arm64-16k', 'local'];
-const kernels = TARGETS.filter((t) => t.startsWith('qemu:')).map((t) => catalogueKernel(t));
+const ALL_KERNELS = ['qemu:debian-5.10', 'qemu:debian-6.1', 'qemu:debian-6.12', 'qemu:debian-6.12-arm64-16k'];
+const kernels = ALL_KERNELS.map((t) => catalogueKernel(t));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-livetest-matrix-'));
 
 describe.skipIf(!available('qemu') || !available('bpf'))('ringbuf-studio test on a matrix of VM kernels and this machine', () => {
@@ -45,6 +46,33 @@ describe.skipIf(!available('qemu') || !available('bpf'))('ringbuf-studio test on
     expect([...xml.matchAll(/<testsuite [^>]*hostname="([^"]+)"/g)].map((m) => m[1])).toEqual(TARGETS);
     expect(xml).toMatch(/<testsuites name="ringbuf-studio test" tests="9" failures="0" errors="0"/);
   }, 600_000);
+
+  it('every template\'s live tests on all four kernels: all pass, but the dynptr template on 5.10, refused before load with "needs 5.19"', async () => {
+    const report = path.join(tmp, 'all.json');
+    const args = ['test', 'bpf-templates', ...ALL_KERNELS.flatMap((t) => ['--target', t]), '--reporter', 'json', '--output', report];
+    const run = startChild(process.execPath, [path.join(root, 'dist/cli.js'), ...args], { cwd: root });
+    await run.exited;
+    const doc = JSON.parse(fs.readFileSync(report, 'utf8')) as {
+      suites: Array<{ file: string; target: string; tests: Array<{ name: string; status: string; message?: string; durationMs: number }> }>;
+    };
+    const templates = fs.readdirSync(path.join(root, 'bpf-templates')).filter((t) => fs.existsSync(path.join(root, 'bpf-templates', t, `${t}.rbtest.yaml`)));
+    expect(templates.length).toBeGreaterThanOrEqual(7);
+    expect(doc.suites).toHaveLength(templates.length * ALL_KERNELS.length);
+    const shown: string[] = [];
+    for (const suite of doc.suites) {
+      const tooOld = suite.target === 'qemu:debian-5.10' && suite.file.includes('dynptr');
+      for (const t of suite.tests) {
+        shown.push(`${suite.target} ${path.basename(suite.file)} ${t.name}: ${t.status} ${t.durationMs} ms${t.message ? ` (${t.message})` : ''}`);
+        if (tooOld) {
+          expect(t.status, t.name).toBe('error');
+          expect(t.message).toMatch(/needs Linux 5\.19 or newer, but the target runs 5\.10/);
+        } else {
+          expect(t.status, `${suite.target} ${suite.file} ${t.name}: ${t.message ?? ''}\n${run.stderr()}`).toBe('passed');
+        }
+      }
+    }
+    console.log(shown.join('\n'));
+  }, 1_200_000);
 
   it('run … --target qemu:debian-5.10 -- /bin/true runs the command inside the guest and ends when it exits', async () => {
     const program = path.join(root, 'bpf-templates/execve/execve.bpf.c');
