@@ -24,6 +24,7 @@ import { cacheRoot, writeFileAtomic } from '../util/cache';
 import { hostBpfArch, type BpfArch } from './paths';
 import { ensureVmlinuxHeader, libbpfIncludeDir, type VmlinuxHeader } from './vmlinux';
 import { ensureVmlinuxPch, isPchProblem, startsWithVmlinuxInclude } from './pch';
+import { buildKey, forgetBuild, lookupBuild, storeBuild } from './buildCache';
 
 export { parseClangDiagnostics } from './clangDiagnostics';
 
@@ -64,6 +65,8 @@ export interface BuildResult {
   vmlinux?: VmlinuxHeader;
   /** The precompiled vmlinux.h used, if any. */
   pch?: string;
+  /** Nothing the last build read had changed: its object and diagnostics were reused (core/compile/buildCache.ts). */
+  cached?: boolean;
 }
 
 const VMLINUX_INCLUDE = /^[ \t]*#[ \t]*include[ \t]*["<]vmlinux\.h[">]/m;
@@ -76,6 +79,12 @@ export function defaultObjectPath(file: string): string {
   const abs = path.resolve(file);
   const hash = crypto.createHash('sha256').update(abs).digest('hex').slice(0, 16);
   return path.join(cacheRoot(), 'build', hash, `${objectBaseName(abs)}.bpf.o`);
+}
+
+/** The build cache's record for one (source, output) pair: in the per-user cache, never next to `-o`. */
+function buildRecordPath(file: string, outFile: string): string {
+  const which = crypto.createHash('sha256').update(outFile).digest('hex').slice(0, 12);
+  return path.join(path.dirname(defaultObjectPath(file)), `${objectBaseName(file)}.${which}.build.json`);
 }
 
 export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
@@ -103,18 +112,27 @@ export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
   const outFile = path.resolve(o.outFile ?? defaultObjectPath(file));
   await fs.promises.mkdir(path.dirname(outFile), { recursive: true });
   const baseArgs = clangArgs(o, { triple, arch, vmlinuxDir, libbpfDir, extraArgs });
+  const localHeader = fs.existsSync(path.join(path.dirname(file), 'vmlinux.h'));
+  const usePch = o.precompiledHeader !== false && process.env.RINGBUF_STUDIO_NO_PCH !== '1';
+  const cache = { key: await buildKey({ clangPath: clang.path, args: baseArgs, file, text, outFile, options: { anchors: o.eventTypeAnchors !== false, usePch, localHeader } }), record: buildRecordPath(file, outFile) };
+  const hit = process.env.RINGBUF_STUDIO_NO_BUILD_CACHE === '1' ? undefined : await lookupBuild(cache.key, cache.record, outFile);
+  if (hit) {
+    const { compile } = hit;
+    return { ok: true, objectPath: outFile, object: hit.object, ...compile, diagnostics: [...diagnostics, ...compile.diagnostics], durationMs: performance.now() - started, ...(vmlinux ? { vmlinux } : {}), cached: true };
+  }
   const anchors = o.eventTypeAnchors !== false ? await writeAnchorWrapper(file, text) : { wrapper: undefined, anchoredTypes: [] };
 
   // Precompiled vmlinux.h: only when reading the header first cannot change the file's meaning.
   let pch: string | undefined;
-  const localHeader = fs.existsSync(path.join(path.dirname(file), 'vmlinux.h'));
-  if (o.precompiledHeader !== false && process.env.RINGBUF_STUDIO_NO_PCH !== '1' && vmlinuxDir && !localHeader && extraArgs.length === 0 && startsWithVmlinuxInclude(text)) {
+  if (usePch && vmlinuxDir && !localHeader && extraArgs.length === 0 && startsWithVmlinuxInclude(text)) {
     const pchFlags = ['-g', '-O2', '-target', triple, `-D__TARGET_ARCH_${arch}`, ...defineArgs(o)];
     pch = await ensureVmlinuxPch(clang, vmlinuxDir, pchFlags, o.signal);
   }
 
   const tmpOut = `${outFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const compiled = await compileWithFallbacks({ file, anchors, pch }, (input, withPch) => runClang(clang.path, o, { args: [...baseArgs, ...(withPch ? ['-include-pch', withPch] : [])], input, tmpOut, outFile }));
+  const depfile = `${cache.record}.${process.pid}.d`;
+  await fs.promises.mkdir(path.dirname(depfile), { recursive: true });
+  const compiled = await compileWithFallbacks({ file, anchors, pch }, (input, withPch) => runClang(clang.path, o, { args: [...baseArgs, ...(withPch ? ['-include-pch', withPch] : [])], input, tmpOut, outFile, depfile }));
   pch = compiled.pch;
   const run = compiled.run;
   diagnostics.push(...compiled.parsed.filter((d) => !anchors.wrapper || d.file !== anchors.wrapper));
@@ -123,8 +141,10 @@ export async function compileBpf(o: BuildOptions): Promise<BuildResult> {
   let object: Uint8Array | undefined;
   if (ok) {
     object = await keepObject(file, text, run.stderr, tmpOut, outFile);
+    const compile = { diagnostics: compiled.parsed.filter((d) => !anchors.wrapper || d.file !== anchors.wrapper), command: run.command, stderr: run.stderr, anchoredTypes: compiled.anchoredTypes, ...(pch ? { pch } : {}) };
+    await storeBuild(cache.key, cache.record, depfile, path.dirname(file), object, compile);
   } else {
-    await fs.promises.rm(tmpOut, { force: true });
+    await Promise.all([fs.promises.rm(tmpOut, { force: true }), fs.promises.rm(depfile, { force: true }), forgetBuild(cache.record)]);
     if (run.code !== 0 && !diagnostics.some((d) => d.severity === 'error')) diagnostics.push(silentFailure(file, run));
   }
   return {
@@ -225,12 +245,13 @@ interface ClangRun {
   command: string[];
 }
 
-async function runClang(clangPath: string, o: BuildOptions, r: { args: string[]; input: string; tmpOut: string; outFile: string }): Promise<ClangRun> {
-  const args = [...r.args, '-c', r.input, '-o', r.tmpOut];
+async function runClang(clangPath: string, o: BuildOptions, r: { args: string[]; input: string; tmpOut: string; outFile: string; depfile: string }): Promise<ClangRun> {
+  // -MD: the files clang read, for the build cache.
+  const args = [...r.args, '-MD', '-MF', r.depfile, '-c', r.input, '-o', r.tmpOut];
   try {
     const done = await execCapture(clangPath, args, { cwd: path.dirname(path.resolve(o.file)), ...(o.signal ? { signal: o.signal } : {}) });
-    // Report the command with the final output path (the temporary name is an implementation detail).
-    return { code: done.code, stderr: done.stderr, command: [clangPath, ...args.slice(0, -1), r.outFile] };
+    // Report the command as a user would type it: the final output path, no depfile.
+    return { code: done.code, stderr: done.stderr, command: [clangPath, ...r.args, '-c', r.input, '-o', r.outFile] };
   } catch (err) {
     await fs.promises.rm(r.tmpOut, { force: true });
     if (o.signal?.aborted) throw new StudioError('build cancelled', { code: 'ECANCELED', cause: err });
