@@ -2,7 +2,7 @@
 // missing) with the Live Events filter as `where` and the count seen so far. The file goes
 // through the yaml library's Document API, so the user's content and comments stay.
 import path from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLMap } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { StudioError } from '../util/errors';
 import { LIVE_TEST_SUFFIX } from './discover';
 import { YamlSource } from './yamlSource';
@@ -70,8 +70,7 @@ export function addLiveTest(existing: string | undefined, programFile: string, t
 }
 
 function newFile(programFile: string): Document {
-  const doc = parseDocument('');
-  doc.contents = doc.createNode({ program: path.basename(programFile), tests: [] }) as YAMLMap;
+  const doc = new Document({ program: path.basename(programFile), tests: [] });
   doc.commentBefore = ` Live tests for ${path.basename(programFile)}: run them from the Testing view or with \`ringbuf-studio test\`. See docs/live-tests.md.`;
   return doc;
 }
@@ -104,4 +103,20 @@ function testNode(doc: Document, test: NewLiveTest): YAMLMap {
   const triggerKey = node.items[1]?.key;
   if (!trigger && triggerKey && typeof triggerKey === 'object') (triggerKey as { commentBefore?: string }).commentBefore = PLACEHOLDER_TRIGGER_NOTE;
   return node;
+}
+
+/** A first name for the test: what it checks, made unique among `existing`. */
+export function suggestTestName(filter: string, observed: number, existing: readonly string[]): string {
+  const what = filter.trim() ? filter.trim().replace(/\s+/g, ' ').slice(0, 60) : 'any event';
+  const base = observed > 0 ? `${what} is seen` : `no ${what}`;
+  let name = base;
+  for (let k = 2; existing.includes(name); k++) name = `${base} (${k})`;
+  return name;
+}
+
+/** Why a typed name cannot be used, or undefined. */
+export function testNameProblem(name: string, existing: readonly string[]): string | undefined {
+  if (!name.trim()) return 'a test needs a name';
+  if (existing.includes(name.trim())) return `a test named "${name.trim()}" exists in this file already`;
+  return undefined;
 }

@@ -2,7 +2,7 @@
 // .rbtest.yaml with the filter as `where` and the count seen; the user's comments and
 // content stay; a new file is started when there is none; the result parses as a live test file.
 import { describe, expect, it } from 'vitest';
-import { addLiveTest, countForObserved, liveTestFileFor, liveTestNames, triggerEntry } from '../../../core/livetest/addTest';
+import { addLiveTest, countForObserved, liveTestFileFor, liveTestNames, suggestTestName, testNameProblem, triggerEntry } from '../../../core/livetest/addTest';
 import { parseLiveTestFile } from '../../../core/livetest/parse';
 
 const existing = `# Live tests for execve.bpf.c — keep this header
@@ -68,5 +68,14 @@ describe('Create Test from Filter: the YAML writer', () => {
     expect(triggerEntry('echo hi > /dev/null')).toEqual({ shell: 'echo hi > /dev/null' });
     expect(triggerEntry('')).toBeUndefined();
     expect(liveTestNames(existing)).toEqual(['exec of true is seen']);
+  });
+
+  it('suggests a unique name from the filter and checks typed names', () => {
+    expect(suggestTestName('comm == "ls"', 3, [])).toBe('comm == "ls" is seen');
+    expect(suggestTestName('comm == "ls"', 0, [])).toBe('no comm == "ls"');
+    expect(suggestTestName('', 2, ['any event is seen', 'any event is seen (2)'])).toBe('any event is seen (3)');
+    expect(testNameProblem('  ', [])).toBe('a test needs a name');
+    expect(testNameProblem('a ', ['a'])).toBe('a test named "a" exists in this file already');
+    expect(testNameProblem('b', ['a'])).toBeUndefined();
   });
 });
