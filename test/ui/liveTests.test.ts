@@ -1,0 +1,101 @@
+// Live tests in the Testing view of a real VS Code (code-server + Chromium): a workspace with
+// the execve template and an .rbtest.yaml holding a passing and a deliberately failing test.
+// The tests are discovered with their ▶ in the YAML; "Run All Tests" runs them on this
+// machine's kernel (the default profile: the file's targets, else local); the pass shows in
+// the tree and the failure's message (count expected, count seen, the closest events) shows in
+// the editor at the expectation's line.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheRoot } from '../../core/util/cache';
+import { available } from '../support/prereq';
+import { launchBrowser, openFile, openWorkbench, runCommand, screenshot, startCodeServer, type CodeServer } from '../support/codeServer';
+
+const TESTS = `# Two live tests: the first passes, the second expects more than /bin/true emits.
+program: execve.bpf.c
+tests:
+  - name: exec of true is seen
+    run: ["/bin/true"]
+    expect:
+      - where: $trigger && comm == "true" && filename == "/bin/true"
+        count: 1
+  - name: deliberately failing
+    run: ["/bin/true"]
+    expect:
+      - where: $trigger && comm == "true"
+        count: 5
+`;
+/** The failing expectation's `- where:` line (the line above its `count: 5`). */
+const FAILING_WHERE = (TESTS.split('\n')[TESTS.split('\n').findIndex((l) => l.includes('count: 5')) - 1] ?? '').trim();
+
+describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the Testing view (code-server)', () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  beforeAll(async () => {
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-ui-livetest-'));
+    const template = path.join(__dirname, '../../bpf-templates/execve');
+    for (const f of ['execve.bpf.c', 'execve.h']) fs.copyFileSync(path.join(template, f), path.join(workspace, f));
+    fs.writeFileSync(path.join(workspace, 'execve.rbtest.yaml'), TESTS);
+    // The editor's HOME is a fresh one; vmlinux.h comes from this user's cache.
+    server = await startCodeServer({ workspace, env: { RINGBUF_STUDIO_CACHE: cacheRoot() }, settings: { 'testing.automaticallyOpenPeekView': 'failureAnywhere' } });
+    browser = await launchBrowser();
+    page = await openWorkbench(browser, server);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (page) await screenshot(page, 'ui-livetests-last').catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  function testTree(): ReturnType<Page['locator']> {
+    return page.locator('.test-explorer .monaco-list').first();
+  }
+
+  it('discovers the file and its two tests, with a ▶ at each test in the YAML', async () => {
+    await openFile(page, 'execve.rbtest.yaml');
+    await runCommand(page, 'Testing: Focus on Test Explorer View', 120_000);
+    const tree = testTree();
+    const file = tree.locator('.monaco-list-row', { hasText: 'execve.rbtest.yaml' }).first();
+    await file.waitFor({ timeout: 60_000 });
+    if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
+    await tree.locator('.monaco-list-row', { hasText: 'exec of true is seen' }).first().waitFor({ timeout: 20_000 });
+    await tree.locator('.monaco-list-row', { hasText: 'deliberately failing' }).first().waitFor();
+    // The gutter's run glyphs: one per test item with a range (and the file's at program:).
+    await page.locator('.monaco-editor .glyph-margin-widgets .codicon-run, .monaco-editor .glyph-margin-widgets [class*="testing-run"]').first().waitFor({ timeout: 20_000 });
+    expect(await page.locator('.monaco-editor .glyph-margin-widgets .codicon-run, .monaco-editor .glyph-margin-widgets [class*="testing-run"]').count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'ui-livetests-discovered');
+  }, 120_000);
+
+  it('Run All Tests: the passing test passes, the failing one shows its message at the expectation line', async () => {
+    await runCommand(page, 'Test: Run All Tests');
+    const tree = testTree();
+    const passed = tree.locator('.monaco-list-row', { hasText: 'exec of true is seen' }).locator('.codicon-testing-passed-icon');
+    const failed = tree.locator('.monaco-list-row', { hasText: 'deliberately failing' }).locator('.codicon-testing-failed-icon');
+    await passed.first().waitFor({ timeout: 120_000 });
+    await failed.first().waitFor({ timeout: 60_000 });
+    // The peek opens in the YAML at the failing expectation with the runner's message.
+    const message = page.locator('.monaco-editor .peekview-widget', { hasText: 'expected count 5, saw 1' }).first();
+    await message.waitFor({ timeout: 30_000 });
+    const text = await message.innerText();
+    expect(text).toMatch(/expectation 1: `\$trigger && comm == "true"` expected count 5, saw 1/);
+    expect(text).toMatch(/"comm":"true"/);
+    await screenshot(page, 'ui-livetests-failure');
+    // The peek sits right under the failing expectation's line.
+    const lineOfPeek = await page.evaluate(() => {
+      const peek = document.querySelector('.monaco-editor .peekview-widget');
+      const lines = [...document.querySelectorAll('.monaco-editor .view-line')];
+      const top = peek?.getBoundingClientRect().top ?? 0;
+      const above = lines.filter((l) => l.getBoundingClientRect().bottom <= top + 1).sort((a, b) => b.getBoundingClientRect().top - a.getBoundingClientRect().top)[0];
+      return above?.textContent ?? '';
+    });
+    expect(FAILING_WHERE).toBe('- where: $trigger && comm == "true"');
+    expect(lineOfPeek.replace(/\u00a0/g, ' ').trim().startsWith(FAILING_WHERE)).toBe(true);
+  }, 240_000);
+});
