@@ -99,3 +99,59 @@ describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the T
     expect(lineOfPeek.replace(/\u00a0/g, ' ').trim().startsWith(FAILING_WHERE)).toBe(true);
   }, 240_000);
 });
+
+// Restricted Mode: the tests are discovered (reading YAML runs nothing); Run asks for trust
+// (VS Code's own gate for test runs) and, declined, runs nothing — not the setup, not the
+// program, not the trigger. (Our controller refuses as well, with the run commands' one line,
+// should a run request ever reach it untrusted.)
+describe.skipIf(!available('browser'))('Live tests in Restricted Mode (code-server)', () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+
+  beforeAll(async () => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-ui-livetest-trust-'));
+    const workspace = path.join(base, 'cloned');
+    fs.mkdirSync(workspace);
+    const template = path.join(__dirname, '../../bpf-templates/execve');
+    for (const f of ['execve.bpf.c', 'execve.h']) fs.copyFileSync(path.join(template, f), path.join(workspace, f));
+    const marker = path.join(base, 'marker');
+    fs.writeFileSync(
+      path.join(workspace, 'execve.rbtest.yaml'),
+      `program: execve.bpf.c\nsetup:\n  - shell: "echo setup >> ${marker}"\ntests:\n  - name: would touch the marker\n    shell: "echo trigger >> ${marker}"\n    expect:\n      - count: ">= 0"\n`,
+    );
+    server = await startCodeServer({ workspace, workspaceTrust: true });
+    browser = await launchBrowser();
+    page = await openWorkbench(browser, server);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (page) await screenshot(page, 'ui-livetests-restricted-last').catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+    if (base) fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  it('discovers the test; Run All Tests asks for trust and, declined, runs nothing', async () => {
+    await openFile(page, 'execve.rbtest.yaml');
+    await runCommand(page, 'Testing: Focus on Test Explorer View', 120_000);
+    const tree = page.locator('.test-explorer .monaco-list').first();
+    const file = tree.locator('.monaco-list-row', { hasText: 'execve.rbtest.yaml' }).first();
+    await file.waitFor({ timeout: 60_000 });
+    if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
+    await tree.locator('.monaco-list-row', { hasText: 'would touch the marker' }).first().waitFor({ timeout: 20_000 });
+    await runCommand(page, 'Test: Run All Tests');
+    // VS Code asks first whether to trust the folder (the test run request goes through
+    // Workspace Trust before any controller sees it); declining runs nothing.
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Running tests may execute code in your workspace' }).first();
+    await dialog.waitFor({ timeout: 30_000 });
+    await screenshot(page, 'ui-livetests-restricted');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.waitForTimeout(3000);
+    const row = tree.locator('.monaco-list-row', { hasText: 'would touch the marker' }).first();
+    expect(await row.locator('.codicon-testing-passed-icon, .codicon-testing-failed-icon, .codicon-testing-error-icon').count()).toBe(0);
+    expect(fs.existsSync(path.join(base, 'marker'))).toBe(false);
+  }, 240_000);
+});
