@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { cacheRoot } from '../../core/util/cache';
+import { catalogueKernel, guestStatus, stopGuest } from '../../core/transport/qemu/index';
 import { available } from '../support/prereq';
 import { launchBrowser, openFile, openWorkbench, runCommand, screenshot, startCodeServer, type CodeServer } from '../support/codeServer';
 
@@ -98,6 +99,34 @@ describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the T
     expect(FAILING_WHERE).toBe('- where: $trigger && comm == "true"');
     expect(lineOfPeek.replace(/\u00a0/g, ' ').trim().startsWith(FAILING_WHERE)).toBe(true);
   }, 240_000);
+
+  it.skipIf(!available('qemu'))('a VM kernel is a run profile: Execute Using Profile → qemu:debian-6.1 runs the tests in the guest', async () => {
+    const guest = catalogueKernel('qemu:debian-6.1');
+    const wasRunning = (await guestStatus(guest)).state === 'running';
+    onTestFinished(async () => {
+      if (!wasRunning) await stopGuest(guest);
+    });
+    const tree = testTree();
+    const file = tree.locator('.monaco-list-row', { hasText: 'execve.rbtest.yaml' }).first();
+    await file.click({ button: 'right' });
+    await page.locator('.context-view .action-item', { hasText: 'Execute Using Profile' }).first().click();
+    const profile = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run on qemu:debian-6.1' }).first();
+    await profile.waitFor({ timeout: 20_000 });
+    // The other profiles: the file's targets (default), local, every VM kernel and the matrix.
+    const labels = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+    for (const l of ["Run on the File's Targets", 'Run on local', 'Run on qemu:debian-5.10', 'Run on qemu:debian-6.12-arm64-16k', 'Run on All Targets']) expect(labels.join('\n')).toContain(l);
+    await profile.click();
+    // The Test Results terminal: this run's lines name the guest.
+    const results = page.locator('.pane-body', { hasText: /✗ deliberately failing \d+ ms \[qemu:debian-6\.1\]/ }).first();
+    await results.waitFor({ timeout: 240_000 });
+    expect(await results.innerText()).toMatch(/✓ exec of true is seen \d+ ms \[qemu:debian-6\.1\]/);
+    const passedRow = tree.locator('.monaco-list-row', { hasText: 'exec of true is seen' }).locator('.codicon-testing-passed-icon');
+    const failedRow = tree.locator('.monaco-list-row', { hasText: 'deliberately failing' }).locator('.codicon-testing-failed-icon');
+    await passedRow.first().waitFor({ timeout: 240_000 });
+    await failedRow.first().waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-editor .peekview-widget', { hasText: 'expected count 5, saw 1' }).first().waitFor({ timeout: 30_000 });
+    await screenshot(page, 'ui-livetests-vm');
+  }, 480_000);
 });
 
 // Restricted Mode: the tests are discovered (reading YAML runs nothing); Run asks for trust
