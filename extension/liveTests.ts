@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { SourceRange } from '../core/diagnostics';
 import { liveTestProfiles, testOutcome, testOutput, terminalText, type LiveTestProfile } from '../core/livetest/editor';
 import { LIVE_TEST_SUFFIX } from '../core/livetest/discover';
-import { parseLiveTestFile } from '../core/livetest/parse';
+import { parseLiveTestFile, readLiveTestFile } from '../core/livetest/parse';
 import { runLiveTestFile, type LiveTestProgress } from '../core/livetest/runner';
 import { suiteHeader } from '../core/livetest/reporters/index';
 import type { TestResult } from '../core/livetest/model';
@@ -178,7 +178,9 @@ export class LiveTests implements vscode.Disposable {
     const items = new Map<string, vscode.TestItem>();
     (chosen ?? childrenOf(file)).forEach((i) => items.set(i.label, i));
     for (const i of items.values()) run.enqueued(i);
-    const report = new ResultCollector(run, file, items, profile.targets);
+    // A verdict waits for every target: the profile's, else the file's own (as the runner reads them).
+    const targets = profile.targets ?? (await readLiveTestFile(uri.fsPath)).file?.targets ?? [LOCAL_TARGET];
+    const report = new ResultCollector(run, file, items, targets);
     const cfg = this.deps.config.current;
     try {
       await runLiveTestFile(uri.fsPath, {
@@ -208,16 +210,14 @@ export class LiveTests implements vscode.Disposable {
 class ResultCollector {
   private readonly results = new Map<string, Array<{ target: string; result: TestResult }>>();
   private readonly reported = new Set<string>();
-  private targets: string[] | undefined;
   private readonly cwd: string;
 
   constructor(
     private readonly run: vscode.TestRun,
     private readonly file: vscode.TestItem,
     private readonly items: Map<string, vscode.TestItem>,
-    targets: string[] | undefined,
+    private readonly targets: readonly string[],
   ) {
-    this.targets = targets;
     this.cwd = vscode.workspace.getWorkspaceFolder(file.uri ?? vscode.Uri.file('/'))?.uri.fsPath ?? path.dirname(file.uri?.fsPath ?? '/');
   }
 
@@ -228,9 +228,6 @@ class ResultCollector {
   progress(p: LiveTestProgress): void {
     switch (p.kind) {
       case 'suite-start':
-        // The file's own targets are known once the runner read it.
-        this.targets ??= [];
-        if (!this.targets.includes(p.target)) this.targets.push(p.target);
         this.run.appendOutput(terminalText([suiteHeader({ file: p.file, target: p.target }, { cwd: this.cwd })]));
         return;
       case 'test-start': {
@@ -266,10 +263,9 @@ class ResultCollector {
       for (const i of this.items.values()) this.report(i, [{ target: suite.target, result: { ...result, name: i.label } }]);
       return;
     }
-    const targets = this.targets ?? [LOCAL_TARGET];
     for (const [name, list] of this.results) {
       const item = this.items.get(name);
-      if (item && !this.reported.has(name) && targets.every((t) => list.some((r) => r.target === t))) this.report(item, list);
+      if (item && !this.reported.has(name) && this.targets.every((t) => list.some((r) => r.target === t))) this.report(item, list);
     }
   }
 

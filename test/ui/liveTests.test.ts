@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { cacheRoot } from '../../core/util/cache';
 import { catalogueKernel, guestStatus, stopGuest } from '../../core/transport/qemu/index';
@@ -31,6 +31,26 @@ tests:
 /** The failing expectation's `- where:` line (the line above its `count: 5`). */
 const FAILING_WHERE = (TESTS.split('\n')[TESTS.split('\n').findIndex((l) => l.includes('count: 5')) - 1] ?? '').trim();
 
+/** A workspace folder with the execve template's program and `tests` as execve.rbtest.yaml. */
+function templateWorkspace(folder: string, tests: string): void {
+  fs.mkdirSync(folder, { recursive: true });
+  const template = path.join(__dirname, '../../bpf-templates/execve');
+  for (const f of ['execve.bpf.c', 'execve.h']) fs.copyFileSync(path.join(template, f), path.join(folder, f));
+  fs.writeFileSync(path.join(folder, 'execve.rbtest.yaml'), tests);
+}
+
+/** Opens execve.rbtest.yaml and the Testing view; waits for the file's item, expanded, and its tests. */
+async function showTests(page: Page, tests: string[]): Promise<Locator> {
+  await openFile(page, 'execve.rbtest.yaml');
+  await runCommand(page, 'Testing: Focus on Test Explorer View', 120_000);
+  const tree = page.locator('.test-explorer .monaco-list').first();
+  const file = tree.locator('.monaco-list-row', { hasText: 'execve.rbtest.yaml' }).first();
+  await file.waitFor({ timeout: 60_000 });
+  if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
+  for (const t of tests) await tree.locator('.monaco-list-row', { hasText: t }).first().waitFor({ timeout: 20_000 });
+  return tree;
+}
+
 describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the Testing view (code-server)', () => {
   let server: CodeServer;
   let browser: Browser;
@@ -39,9 +59,7 @@ describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the T
 
   beforeAll(async () => {
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-ui-livetest-'));
-    const template = path.join(__dirname, '../../bpf-templates/execve');
-    for (const f of ['execve.bpf.c', 'execve.h']) fs.copyFileSync(path.join(template, f), path.join(workspace, f));
-    fs.writeFileSync(path.join(workspace, 'execve.rbtest.yaml'), TESTS);
+    templateWorkspace(workspace, TESTS);
     // The editor's HOME is a fresh one; vmlinux.h comes from this user's cache.
     server = await startCodeServer({ workspace, env: { RINGBUF_STUDIO_CACHE: cacheRoot() }, settings: { 'testing.automaticallyOpenPeekView': 'failureAnywhere' } });
     browser = await launchBrowser();
@@ -60,14 +78,7 @@ describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the T
   }
 
   it('discovers the file and its two tests, with a ▶ at each test in the YAML', async () => {
-    await openFile(page, 'execve.rbtest.yaml');
-    await runCommand(page, 'Testing: Focus on Test Explorer View', 120_000);
-    const tree = testTree();
-    const file = tree.locator('.monaco-list-row', { hasText: 'execve.rbtest.yaml' }).first();
-    await file.waitFor({ timeout: 60_000 });
-    if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
-    await tree.locator('.monaco-list-row', { hasText: 'exec of true is seen' }).first().waitFor({ timeout: 20_000 });
-    await tree.locator('.monaco-list-row', { hasText: 'deliberately failing' }).first().waitFor();
+    await showTests(page, ['exec of true is seen', 'deliberately failing']);
     // The gutter's run glyphs: one per test item with a range (and the file's at program:).
     await page.locator('.monaco-editor .glyph-margin-widgets .codicon-run, .monaco-editor .glyph-margin-widgets [class*="testing-run"]').first().waitFor({ timeout: 20_000 });
     expect(await page.locator('.monaco-editor .glyph-margin-widgets .codicon-run, .monaco-editor .glyph-margin-widgets [class*="testing-run"]').count()).toBeGreaterThanOrEqual(2);
@@ -127,6 +138,33 @@ describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the T
     await page.locator('.monaco-editor .peekview-widget', { hasText: 'expected count 5, saw 1' }).first().waitFor({ timeout: 30_000 });
     await screenshot(page, 'ui-livetests-vm');
   }, 480_000);
+
+  it.skipIf(!available('qemu'))("a file with targets: [local, qemu:debian-6.1] is a matrix under the default profile: one item, a message per target", async () => {
+    const guest = catalogueKernel('qemu:debian-6.1');
+    const wasRunning = (await guestStatus(guest)).state === 'running';
+    onTestFinished(async () => {
+      if (!wasRunning) await stopGuest(guest);
+    });
+    // A new file: the watcher adds it to the tree.
+    fs.writeFileSync(
+      path.join(workspace, 'matrix.rbtest.yaml'),
+      'program: execve.bpf.c\ntargets: [local, qemu:debian-6.1]\ntests:\n  - name: fails on both\n    run: ["/bin/true"]\n    expect:\n      - where: $trigger && comm == "true"\n        count: 3\n',
+    );
+    const tree = testTree();
+    const file = tree.locator('.monaco-list-row', { hasText: 'matrix.rbtest.yaml' }).first();
+    await file.waitFor({ timeout: 30_000 });
+    await file.click({ button: 'right' });
+    await page.locator('.context-view .action-item', { hasText: 'Execute Using Profile' }).first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: "Run on the File's Targets" }).first().click();
+    const results = page.locator('.pane-body', { hasText: /✗ fails on both \d+ ms \[qemu:debian-6\.1\]/ }).first();
+    await results.waitFor({ timeout: 240_000 });
+    expect(await results.innerText()).toMatch(/✗ fails on both \d+ ms \[local\]/);
+    // The item's messages in the Test Results tree: one per target, labelled.
+    if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
+    await tree.locator('.monaco-list-row', { hasText: 'fails on both' }).locator('.codicon-testing-failed-icon').first().waitFor({ timeout: 30_000 });
+    await page.locator('.monaco-editor .peekview-widget, .test-output-peek', { hasText: /\[(local|qemu:debian-6\.1)\] expectation 1: `\$trigger && comm == "true"` expected count 3, saw 1/ }).first().waitFor({ timeout: 30_000 });
+    await screenshot(page, 'ui-livetests-matrix');
+  }, 480_000);
 });
 
 // Restricted Mode: the tests are discovered (reading YAML runs nothing); Run asks for trust
@@ -142,14 +180,8 @@ describe.skipIf(!available('browser'))('Live tests in Restricted Mode (code-serv
   beforeAll(async () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'rbs-ui-livetest-trust-'));
     const workspace = path.join(base, 'cloned');
-    fs.mkdirSync(workspace);
-    const template = path.join(__dirname, '../../bpf-templates/execve');
-    for (const f of ['execve.bpf.c', 'execve.h']) fs.copyFileSync(path.join(template, f), path.join(workspace, f));
     const marker = path.join(base, 'marker');
-    fs.writeFileSync(
-      path.join(workspace, 'execve.rbtest.yaml'),
-      `program: execve.bpf.c\nsetup:\n  - shell: "echo setup >> ${marker}"\ntests:\n  - name: would touch the marker\n    shell: "echo trigger >> ${marker}"\n    expect:\n      - count: ">= 0"\n`,
-    );
+    templateWorkspace(workspace, `program: execve.bpf.c\nsetup:\n  - shell: "echo setup >> ${marker}"\ntests:\n  - name: would touch the marker\n    shell: "echo trigger >> ${marker}"\n    expect:\n      - count: ">= 0"\n`);
     server = await startCodeServer({ workspace, workspaceTrust: true });
     browser = await launchBrowser();
     page = await openWorkbench(browser, server);
@@ -163,13 +195,7 @@ describe.skipIf(!available('browser'))('Live tests in Restricted Mode (code-serv
   });
 
   it('discovers the test; Run All Tests asks for trust and, declined, runs nothing', async () => {
-    await openFile(page, 'execve.rbtest.yaml');
-    await runCommand(page, 'Testing: Focus on Test Explorer View', 120_000);
-    const tree = page.locator('.test-explorer .monaco-list').first();
-    const file = tree.locator('.monaco-list-row', { hasText: 'execve.rbtest.yaml' }).first();
-    await file.waitFor({ timeout: 60_000 });
-    if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
-    await tree.locator('.monaco-list-row', { hasText: 'would touch the marker' }).first().waitFor({ timeout: 20_000 });
+    const tree = await showTests(page, ['would touch the marker']);
     await runCommand(page, 'Test: Run All Tests');
     // VS Code asks first whether to trust the folder (the test run request goes through
     // Workspace Trust before any controller sees it); declining runs nothing.
