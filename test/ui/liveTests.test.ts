@@ -3,7 +3,9 @@
 // The tests are discovered with their ▶ in the YAML; "Run All Tests" runs them on this
 // machine's kernel (the default profile: the file's targets, else local); the pass shows in
 // the tree and the failure's message (count expected, count seen, the closest events) shows in
-// the editor at the expectation's line.
+// the editor at the expectation's line. Then: a VM kernel as a run profile, a file whose
+// `targets:` make a matrix, Create Test… from the Live Events panel, and Restricted Mode.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { cacheRoot } from '../../core/util/cache';
 import { catalogueKernel, guestStatus, stopGuest } from '../../core/transport/qemu/index';
 import { available } from '../support/prereq';
-import { launchBrowser, openFile, openWorkbench, runCommand, screenshot, startCodeServer, type CodeServer } from '../support/codeServer';
+import { launchBrowser, openFile, openWorkbench, runCommand, screenshot, startCodeServer, webview, type CodeServer } from '../support/codeServer';
+import { parseLiveTestFile } from '../../core/livetest/parse';
 
 const TESTS = `# Two live tests: the first passes, the second expects more than /bin/true emits.
 program: execve.bpf.c
@@ -182,6 +185,47 @@ describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the T
     expect(await tree.locator('.monaco-list-row', { hasText: 'fails on both' }).count()).toBe(1);
     await screenshot(page, 'ui-livetests-matrix');
   }, 480_000);
+
+  it('Create Test… in the Live Events panel adds a test with the filter and the count seen to execve.rbtest.yaml, keeping its comment', async () => {
+    await openFile(page, 'execve.bpf.c');
+    await runCommand(page, 'Ringbuf Studio: Run on Local Host');
+    const filterText = 'filename == "/bin/true"';
+    const rows = webview(page).locator('.row[role=row]', { hasText: '/bin/true' });
+    const filter = webview(page).locator('#filter input');
+    await filter.waitFor({ timeout: 90_000 });
+    await filter.fill(filterText);
+    await filter.press('Enter');
+    const deadline = Date.now() + 60_000;
+    while ((await rows.count()) === 0) {
+      if (Date.now() > deadline) throw new Error('no /bin/true event in the Live Events panel');
+      spawn('/bin/true', [], { stdio: 'ignore' }).on('error', () => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await webview(page).locator('#create-test').click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    expect(await input.inputValue()).toBe(`${filterText} is seen`);
+    await input.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'The command that makes the program emit these events' }).waitFor();
+    await input.fill('/bin/true');
+    await input.press('Enter');
+    // The file is saved with the new test, and revealed in the editor (the panel's tab goes behind it).
+    const file = path.join(workspace, 'execve.rbtest.yaml');
+    await expect.poll(() => fs.readFileSync(file, 'utf8'), { timeout: 30_000 }).toContain(`- name: ${filterText} is seen`);
+    await screenshot(page, 'ui-livetests-create-test');
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text.startsWith('# Two live tests: the first passes, the second expects more than /bin/true emits.\n')).toBe(true);
+    const added = parseLiveTestFile(text, path.join(workspace, 'execve.rbtest.yaml')).file?.tests.at(-1);
+    expect(added?.name).toBe(`${filterText} is seen`);
+    expect(added?.trigger.argv).toEqual(['/bin/true']);
+    expect(added?.expect[0]?.where).toBe(filterText);
+    expect(added?.expect[0]?.count.op).toBe('>=');
+    expect(added?.expect[0]?.count.n).toBeGreaterThanOrEqual(1);
+    // Revealed in the editor, and a new item in the Testing view.
+    await page.locator('.tab.active', { hasText: 'execve.rbtest.yaml' }).first().waitFor({ timeout: 10_000 });
+    await testTree().locator('.monaco-list-row', { hasText: `${filterText} is seen` }).first().waitFor({ state: 'attached', timeout: 30_000 });
+    await runCommand(page, 'Ringbuf Studio: Stop');
+  }, 300_000);
 });
 
 // Restricted Mode: the tests are discovered (reading YAML runs nothing); Run asks for trust
