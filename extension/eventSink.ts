@@ -1,6 +1,6 @@
 // Where a run's events go: the Live Events panel (extension/livePanel.ts). Maps core's
-// run (RunHandle) onto the panel's run info and states, and the panel's Stop button and
-// "declare the event type" link back onto the extension.
+// run (RunHandle) onto the panel's run info and states, and the panel's Stop button,
+// "declare the event type" link and "Create Test…" button back onto the extension.
 import type * as vscode from 'vscode';
 import type { Stats } from '../core/protocol/helper';
 import type { RecordBatch } from '../core/session/types';
@@ -22,7 +22,19 @@ export class LivePanelSink implements vscode.Disposable {
     private readonly onStop: () => Promise<void>,
     private readonly log: Log,
     private readonly declareEventType: (sourceFile: string, map: string) => Promise<unknown>,
+    private readonly createTest: (programFile: string, request: { filter: string; observed: number }) => Promise<string | undefined>,
   ) {}
+
+  /** Create Test from Filter from the palette: the shown run's filter, the events it matched, and its program. */
+  async createTestFromPanel(): Promise<void> {
+    const panel = LivePanel.current;
+    if (!panel || !this.sourceFile) {
+      this.log.tell('info', 'Create Test from Filter works on the Live Events of a run: run a program, type a filter in the panel, then create the test.');
+      return;
+    }
+    const result = await this.createTest(this.sourceFile, panel.filterNow());
+    if (result) this.log.info(result);
+  }
 
   start(run: RunHandle): void {
     this.sourceFile = run.file;
@@ -39,6 +51,8 @@ export class LivePanelSink implements vscode.Disposable {
         panel.onDeclareEventType((map) => {
           if (this.sourceFile) this.log.background(`declare the event type of ${map}`, this.declareEventType(this.sourceFile, map));
         }),
+        // The panel waits for the answer (its request allows the person minutes for the name and trigger).
+        panel.onCreateTest((request) => (this.sourceFile ? this.createTest(this.sourceFile, request) : Promise.resolve(undefined))),
       );
     }
   }

@@ -1,4 +1,4 @@
-// VS Code glue only: commands, diagnostics, status, targets view, webview host.
+// VS Code glue only: commands, diagnostics, status, targets view, Testing view, webview host.
 // Logic lives in core/. Everything created here is registered for disposal in one place:
 // a new view or provider is one `own(...)` line, a new command one `command(...)` line
 // (with `restricted` when it compiles or runs anything).
@@ -6,11 +6,13 @@ import * as vscode from 'vscode';
 import { LOCAL_TARGET } from '../core/transport/registry';
 import { Authoring, isBpfSource } from './authoring';
 import { commandRegistrar } from './commands';
+import { createTestFromFilter } from './createTest';
 import { Config } from './config';
 import { DiagnosticsHub, RingbufCodeActions } from './diagnostics';
 import { LivePanelSink } from './eventSink';
 import { declareEventTypeInteractively } from './declareEventType';
 import { exportToGo } from './exportGo';
+import { LiveTests } from './liveTests';
 import { Log } from './log';
 import { newProgramFromTemplate } from './newProgram';
 import { Runs, setRunningContext } from './runs';
@@ -43,9 +45,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const authoring = own(new Authoring(config, hub, log, status, () => targets.pageSize()));
   // The panel's Stop button stops the run (called only after `runs` exists).
   const stopFromPanel = (): Promise<void> => runs.stop();
-  const sink = own(new LivePanelSink(context, config, stopFromPanel, log, (file, map) => declareEventTypeInteractively(log, file, map)));
+  const sink = own(new LivePanelSink(context, config, stopFromPanel, log, (file, map) => declareEventTypeInteractively(log, file, map), createTestFromFilter));
   const runs = own(new Runs(config, hub, log, status, verifierLog, sink, callbacks));
   own(targets.onDidChangeSelection(() => authoring.relintAll()));
+  own(new LiveTests({ config, log, callbacks, knownTargets: () => targets.known(), onDidChangeTargets: targets.onDidChangeTreeData, restrictedWhy: loadsAsRoot }));
 
   own(vscode.workspace.registerTextDocumentContentProvider(verifierLogScheme, verifierLog));
   own(vscode.languages.registerCodeActionsProvider({ language: 'c', scheme: 'file' }, new RingbufCodeActions(hub), RingbufCodeActions.metadata));
@@ -74,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): void {
   command('runAgain', () => runs.runAgain(), { restricted: { action: 'Run Again', why: loadsAsRoot } });
   command('stop', () => runs.stop());
   command('showLiveEvents', () => runs.showLiveEvents());
+  command('createTestFromFilter', () => sink.createTestFromPanel());
   command('generateVmlinux', () => runs.generateVmlinux(targets.selected), { restricted: { action: 'Generate vmlinux.h', why: runsHelper } });
   command('exportGo', async () => exportToGo(log, config, await runs.pickProgram()), { restricted: { action: 'Export to Go', why: compiles } });
   command('selectTarget', async (target?: unknown) => {

@@ -18,6 +18,8 @@
 //                                      //   continue; the extension need not pause the helper.
 //                                      //   clear: the panel's store is already emptied.
 //   panel.onDeclareEventType((map) => …)  // "Declare the event type…" link under hex records
+//   panel.onCreateTest((r) => …)       // "Create Test…": { filter, observed } → what to tell the person
+//   panel.filterNow()                  // the filter in force and the stored events it matches
 //   LivePanel.current                  // the panel, if any (e.g. for "Show Live Events")
 //   panel.reveal(); panel.dispose();
 //
@@ -70,6 +72,7 @@ export class LivePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly commandListeners = new Set<(c: PanelCommand) => void | Promise<void>>();
   private readonly declareListeners = new Set<(map: string) => void | Promise<void>>();
+  private createTestHandler: ((request: { filter: string; observed: number }) => Promise<string | undefined>) | undefined;
   private disposed = false;
 
   private constructor(
@@ -88,6 +91,7 @@ export class LivePanel implements vscode.Disposable {
           for (const l of this.declareListeners) await l(map);
         },
         saveExport: (result, req) => this.saveExport(result, req),
+        onCreateTest: (request) => (this.createTestHandler ? this.createTestHandler(request) : Promise.reject(new Error('this run has no program file to add a test next to'))),
         log: (level, text) => this.options.log?.(level, text),
       },
       { maxEvents: limits.panelMaxEvents, maxBytes: limits.panelMaxBytes },
@@ -184,6 +188,20 @@ export class LivePanel implements vscode.Disposable {
   onDeclareEventType(listener: (map: string) => void | Promise<void>): vscode.Disposable {
     this.declareListeners.add(listener);
     return new vscode.Disposable(() => this.declareListeners.delete(listener));
+  }
+
+  /** One handler: the run's program decides where the test goes. */
+  onCreateTest(handler: (request: { filter: string; observed: number }) => Promise<string | undefined>): vscode.Disposable {
+    this.createTestHandler = handler;
+    return new vscode.Disposable(() => {
+      if (this.createTestHandler === handler) this.createTestHandler = undefined;
+    });
+  }
+
+  /** The filter the panel applies now and how many stored events it matches (throws FilterError when it no longer compiles). */
+  filterNow(): { filter: string; observed: number } {
+    const filter = this.model.viewState.filter;
+    return { filter, observed: this.model.countMatching(filter) };
   }
 
   private async saveExport(result: ExportResult, req: ExportRequest): Promise<string | undefined> {

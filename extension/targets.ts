@@ -148,6 +148,12 @@ export class Targets implements vscode.TreeDataProvider<Node>, vscode.Disposable
     }
   }
 
+  /** Every known target by kind, as this view lists them (the Testing view's run profiles). */
+  known(): { configured: string[]; kernels: string[] } {
+    const all = this.allEntries();
+    return { configured: all.filter((e) => e.origin !== 'vm').map((e) => e.name), kernels: all.filter((e) => e.origin === 'vm').map((e) => e.name) };
+  }
+
   /** QuickPick over every known target; returns the chosen name. */
   async pick(placeHolder: string): Promise<string | undefined> {
     this.refresh();

@@ -16,7 +16,12 @@ export function isTrusted(): boolean {
  */
 export async function allowedByTrust(action: string, why: string): Promise<boolean> {
   if (isTrusted()) return true;
-  const choice = await vscode.window.showWarningMessage(`Ringbuf Studio: ${action} is off in Restricted Mode: ${why}. Trust this folder to use it.`, manageTrustLabel);
+  const choice = await vscode.window.showWarningMessage(`Ringbuf Studio: ${restrictedReason(action, why)}`, manageTrustLabel);
   if (choice === manageTrustLabel) await vscode.commands.executeCommand('workbench.trust.manage');
   return false;
+}
+
+/** The one line that says why `action` is off in Restricted Mode. */
+export function restrictedReason(action: string, why: string): string {
+  return `${action} is off in Restricted Mode: ${why}. Trust this folder to use it.`;
 }

@@ -34,6 +34,8 @@ export interface LiveTestOptions {
   targets?: string[];
   /** Only tests whose name contains this text (case-insensitive). */
   testFilter?: string;
+  /** Only the tests with exactly these names (the editor runs the items it was asked to). */
+  only?: readonly string[];
   connect?: ConnectTargetOptions;
   clangPath?: string;
   helperPath?: string;
@@ -69,7 +71,8 @@ export async function runLiveTestFile(file: string, opts: LiveTestOptions = {}):
   }
   const model = parsed.file;
   const needle = opts.testFilter?.toLowerCase();
-  const tests = needle ? model.tests.filter((t) => t.name.toLowerCase().includes(needle)) : model.tests;
+  const only = opts.only ? new Set(opts.only) : undefined;
+  const tests = model.tests.filter((t) => (!needle || t.name.toLowerCase().includes(needle)) && (!only || only.has(t.name)));
   if (tests.length === 0) return [];
   const targets = opts.targets?.length ? opts.targets : (model.targets ?? [LOCAL_TARGET]);
   const out: SuiteResult[] = [];

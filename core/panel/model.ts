@@ -23,7 +23,7 @@ import type {
   WebviewToHost,
   WireBatch,
 } from '../protocol/panel';
-import { FilterError } from './filter';
+import { FilterError, compileFilter } from './filter';
 import { exportEvents } from './export';
 import type { ExportResult } from './export';
 import { EventTyping } from './rows';
@@ -52,6 +52,8 @@ export interface PanelModelHooks {
   saveExport?: (result: ExportResult, request: ExportRequest) => Promise<string | undefined>;
   /** The "declare the event type" link under raw records of `map`. */
   onDeclareEventType?: (map: string) => void | Promise<void>;
+  /** "Create Test…": writes a live test from the filter and the events it matched; resolves to what to tell the person (undefined: cancelled). */
+  onCreateTest?: (request: { filter: string; observed: number }) => Promise<string | undefined>;
   /** Problems worth a log line (invalid messages, webview errors). */
   log?: (level: 'info' | 'warn' | 'error', text: string) => void;
 }
@@ -283,6 +285,9 @@ export class PanelModel {
       case 'export':
         await this.runExport(msg.id, msg.request);
         return;
+      case 'createTest':
+        await this.createTest(msg.id, msg.filter);
+        return;
       case 'declareEventType':
         // The action edits the user's source: only for a ring this run really has.
         if (!this.run.eventTypes.some((t) => t.map === msg.map) && !this.run.maps.some((m) => m.name === msg.map && m.type === 'ringbuf')) {
@@ -310,6 +315,30 @@ export class PanelModel {
       this.reply(id);
     } catch (err) {
       this.replyError(id, `${command}: ${err instanceof Error ? err.message : String(err)}`, hintOf(err));
+    }
+  }
+
+  /** How many stored events `filter` matches ('' = all of them). Throws FilterError on a bad filter. */
+  countMatching(filter: string): number {
+    const compiled = compileFilter(filter, this.typing.fieldNames);
+    let n = 0;
+    this.store.forEachEvent(this.store.firstSeq, this.store.nextSeq, (batch, index) => {
+      if (!compiled || compiled.test(this.typing.getter(batch, index))) n++;
+    });
+    return n;
+  }
+
+  private async createTest(id: number, filter: string): Promise<void> {
+    try {
+      if (!this.hooks.onCreateTest) {
+        this.replyError(id, 'creating a test is not available here', 'run the panel inside VS Code');
+        return;
+      }
+      const result = await this.hooks.onCreateTest({ filter, observed: this.countMatching(filter) });
+      this.reply(id, result ?? 'cancelled');
+    } catch (err) {
+      if (err instanceof FilterError) this.replyError(id, `create test: the filter is invalid: ${err.message}`, 'fix the filter or clear it');
+      else this.replyError(id, `create test: ${err instanceof Error ? err.message : String(err)}`, hintOf(err));
     }
   }
 

@@ -6,7 +6,7 @@
 //   webview → host  `ready`            (every time the page (re)loads)
 //   host → webview  `snapshot`         (inReplyTo the ready: run info, layouts, stored batches, stats history, view state)
 //   host → webview  `update`           (≤ 60/s: new batches + stats + state, batched by core/panel/model.ts)
-//   webview → host  `command`/`export`/`declareEventType` (requests: each gets `reply` or `error` with inReplyTo)
+//   webview → host  `command`/`export`/`declareEventType`/`createTest` (requests: each gets `reply` or `error` with inReplyTo)
 //   webview → host  `viewState`        (notification: filter, pause, columns — so a reopened panel shows the same)
 // Requests time out (RequestTracker) so nothing hangs silently.
 // Everything that crosses is validated on arrival (parseWebviewMessage / parseHostMessage).
@@ -194,6 +194,12 @@ export interface DeclareEventTypeMessage {
   id: number;
   map: string;
 }
+/** "Create Test…": a live test from the filter in force (the host counts the events it matches). */
+export interface CreateTestMessage {
+  type: 'createTest';
+  id: number;
+  filter: string;
+}
 export interface ViewStateMessage {
   type: 'viewState';
   id: number;
@@ -206,16 +212,17 @@ export interface WebviewLogMessage {
   text: string;
 }
 
-export type WebviewToHost = ReadyMessage | CommandMessage | ExportMessage | DeclareEventTypeMessage | ViewStateMessage | WebviewLogMessage;
-export type WebviewRequest = CommandMessage | ExportMessage | DeclareEventTypeMessage;
+export type WebviewToHost = ReadyMessage | CommandMessage | ExportMessage | DeclareEventTypeMessage | CreateTestMessage | ViewStateMessage | WebviewLogMessage;
+export type WebviewRequest = CommandMessage | ExportMessage | DeclareEventTypeMessage | CreateTestMessage;
 
 /** Request kinds and how long the webview waits for their reply. */
 export const requestTimeoutMs: Record<WebviewRequest['type'] | 'ready', number> = {
   ready: 5_000,
   command: 10_000,
   declareEventType: 10_000,
-  // A save dialog waits for the person.
+  // A save dialog, or the test's name and trigger, wait for the person.
   export: 10 * 60_000,
+  createTest: 10 * 60_000,
 };
 
 // ───────────────────────────── validation ─────────────────────────────
@@ -287,6 +294,8 @@ export function parseWebviewMessage(v: unknown): WebviewToHost {
       return { type, id, request: parseExportRequest(o.request) };
     case 'declareEventType':
       return { type, id, map: str(o, 'map', what, 256) };
+    case 'createTest':
+      return { type, id, filter: str(o, 'filter', what, MAX_FILTER) };
     case 'viewState':
       return { type, id, view: parseViewState(o.view) };
     case 'log':

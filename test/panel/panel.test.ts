@@ -189,6 +189,20 @@ describe.skipIf(!available('browser'))('Live Events panel (Chromium)', () => {
     await p.close();
   });
 
+  it('Create Test… sends the filter in force; the host answers with the count it matched and the panel shows the outcome', async () => {
+    const asked: Array<{ filter: string; observed: number }> = [];
+    const model = new PanelModel(rec.run, { onCreateTest: (r) => (asked.push(r), Promise.resolve(`added "t" to execve.rbtest.yaml (count >= ${r.observed})`)) });
+    const p = await openPanel(browser, server, model);
+    replay(model, rec.frames);
+    await setFilter(p, 'comm == "true"');
+    const shown = await shownCount(p);
+    expect(shown).toBeGreaterThan(0);
+    await p.page.locator('#create-test').click();
+    await expect.poll(() => p.page.locator('#status').textContent()).toBe(`added "t" to execve.rbtest.yaml (count >= ${shown})`);
+    expect(asked).toEqual([{ filter: 'comm == "true"', observed: shown }]);
+    await p.close();
+  });
+
   it('reopening the panel mid-stream restores the same state from the snapshot', async () => {
     const model = new PanelModel(rec.run);
     const p = await openPanel(browser, server, model);

@@ -1,4 +1,4 @@
-// What the panel asks the extension to do — commands, exports, declaring an event type —
+// What the panel asks the extension to do — commands, exports, declaring an event type, a test from the filter —
 // with the outcome (or the error and its hint) in the status line. Each request ends
 // in a reply, an error reply or a timeout (HostLink), so none of these can hang.
 import type { ExportFormat, ExportRequest, PanelCommand } from '../../core/protocol/panel';
@@ -25,6 +25,14 @@ export class PanelActions {
     this.footer.showStatus(`Exporting ${request.scope === 'visible' ? 'shown' : 'all'} events as ${format.toUpperCase()}…`);
     this.link.request({ type: 'export', request: { format, ...request } }, 'export').then(
       (result) => this.footer.showStatus(result === 'cancelled' ? 'Export cancelled.' : (result ?? 'Exported.')),
+      (err: unknown) => this.footer.showError(err),
+    );
+  }
+
+  createTest(filter: string): void {
+    this.footer.showStatus('Creating a test from the filter…');
+    this.link.request({ type: 'createTest', filter }, 'create a test').then(
+      (result) => this.footer.showStatus(result === 'cancelled' ? 'No test created.' : (result ?? 'Test created.')),
       (err: unknown) => this.footer.showError(err),
     );
   }

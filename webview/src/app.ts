@@ -91,6 +91,7 @@ export class LiveEventsApp {
       togglePause: () => this.togglePause(),
       autoScroll: (on) => this.setAutoScroll(on),
       command: (c) => this.actions.command(c),
+      createTest: () => this.actions.createTest(this.filterBox.filter?.source ?? ''),
       export: (format, onlyShown) =>
         this.actions.export(format, {
           scope: onlyShown ? 'visible' : 'all',

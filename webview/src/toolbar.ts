@@ -10,6 +10,8 @@ export interface ToolbarActions {
   autoScroll(on: boolean): void;
   command(command: Extract<PanelCommand, 'clear' | 'stop'>): void;
   export(format: ExportFormat, onlyShown: boolean): void;
+  /** Create Test…: a live test from the filter in force. */
+  createTest(): void;
 }
 
 export class Toolbar {
@@ -34,6 +36,7 @@ export class Toolbar {
       'div',
       { class: 'toolbar', role: 'toolbar', attrs: { 'aria-label': 'Event view' } },
       filter.el,
+      button('create-test', 'Create Test…', 'Write a live test with this filter as `where` and the count seen so far into the program\'s .rbtest.yaml', () => actions.createTest()),
       this.pauseButton,
       this.autoScrollBox,
       columns.button,

@@ -148,4 +148,27 @@ describe('PanelModel', () => {
     expect(posted.find((m) => m.type === 'error')).toMatchObject({ inReplyTo: 10, message: expect.stringMatching(/filter is invalid/) });
     expect(saved).toHaveLength(1);
   });
+
+  it('Create Test… hands the filter and the number of stored events it matches to the extension, or replies with the filter error', async () => {
+    const posted: HostToWebview[] = [];
+    const asked: Array<{ filter: string; observed: number }> = [];
+    const model = new PanelModel(rec.run, {
+      onCreateTest: (r) => {
+        asked.push(r);
+        return Promise.resolve(`added "t" to x.rbtest.yaml (expects ${r.observed})`);
+      },
+    });
+    model.attach((m) => posted.push(parseHostMessage(m)));
+    for (const b of batches) model.pushBatch(b);
+    const trues = model.exportContent({ format: 'json', scope: 'visible', filter: 'comm == "true"', hiddenColumns: [], endSeq: null }).count;
+    expect(trues).toBeGreaterThan(0);
+    expect(trues).toBeLessThan(model.countMatching(''));
+    await model.handleMessage({ type: 'createTest', id: 7, filter: 'comm == "true"' });
+    expect(asked).toEqual([{ filter: 'comm == "true"', observed: trues }]);
+    expect(posted.find((m) => m.type === 'reply')).toMatchObject({ inReplyTo: 7, result: `added "t" to x.rbtest.yaml (expects ${trues})` });
+    await model.handleMessage({ type: 'createTest', id: 8, filter: 'comm ==' });
+    expect(posted.find((m) => m.type === 'error')).toMatchObject({ inReplyTo: 8, message: expect.stringMatching(/^create test: the filter is invalid/) });
+    expect(asked).toHaveLength(1);
+    expect(model.countMatching('comm == "no such command"')).toBe(0);
+  });
 });

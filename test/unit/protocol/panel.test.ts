@@ -9,6 +9,7 @@ describe('parseWebviewMessage', () => {
     expect(parseWebviewMessage({ type: 'command', id: 2, command: 'stop' })).toMatchObject({ command: 'stop' });
     const view = { filter: 'pid > 1', paused: true, pausedAt: 10, autoScroll: false, hiddenColumns: ['$raw'] };
     expect(parseWebviewMessage({ type: 'viewState', id: 3, view, extra: 1 })).toEqual({ type: 'viewState', id: 3, view });
+    expect(parseWebviewMessage({ type: 'createTest', id: 5, filter: 'comm == "true"', extra: 1 })).toEqual({ type: 'createTest', id: 5, filter: 'comm == "true"' });
     expect(parseWebviewMessage({ type: 'export', id: 4, request: { format: 'json', scope: 'all', filter: '', hiddenColumns: [], endSeq: null, seqs: [1, 2] } })).toMatchObject({ request: { seqs: [1, 2] } });
   });
   const bad: Array<[unknown, RegExp]> = [
@@ -19,6 +20,8 @@ describe('parseWebviewMessage', () => {
     [{ type: 'export', id: 1, request: { format: 'xml', scope: 'all', filter: '', hiddenColumns: [], endSeq: null } }, /export\.request\.format/],
     [{ type: 'viewState', id: 1, view: { filter: 'x'.repeat(5000), paused: false, pausedAt: null, autoScroll: true, hiddenColumns: [] } }, /longer than 4096/],
     [{ type: 'declareEventType', id: 1, map: 7 }, /map: expected a string/],
+    [{ type: 'createTest', id: 1 }, /createTest\.filter: expected a string/],
+    [{ type: 'createTest', id: 1, filter: 'x'.repeat(5000) }, /longer than 4096/],
   ];
   for (const [msg, re] of bad) {
     it(`rejects ${JSON.stringify(msg)?.slice(0, 60)}`, () => {
