@@ -42,6 +42,22 @@ function templateWorkspace(folder: string, tests: string): void {
   fs.writeFileSync(path.join(folder, 'execve.rbtest.yaml'), tests);
 }
 
+/**
+ * Expands a tree item until one of its children shows (a click under load, or one that lands
+ * while the tree re-renders after a run, can be lost: retried).
+ */
+async function expandUntil(item: Locator, child: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    if ((await item.getAttribute('aria-expanded')) !== 'true') await item.locator('.monaco-tl-twistie').click();
+    try {
+      await child.first().waitFor({ timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+    }
+  }
+}
+
 /** Opens execve.rbtest.yaml and the Testing view; waits for the file's item, expanded, and its tests. */
 async function showTests(page: Page, tests: string[]): Promise<Locator> {
   await openFile(page, 'execve.rbtest.yaml');
@@ -49,7 +65,7 @@ async function showTests(page: Page, tests: string[]): Promise<Locator> {
   const tree = page.locator('.test-explorer .monaco-list').first();
   const file = tree.locator('.monaco-list-row', { hasText: 'execve.rbtest.yaml' }).first();
   await file.waitFor({ timeout: 60_000 });
-  if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
+  if (tests[0] !== undefined) await expandUntil(file, tree.locator('.monaco-list-row', { hasText: tests[0] }));
   for (const t of tests) await tree.locator('.monaco-list-row', { hasText: t }).first().waitFor({ timeout: 20_000 });
   return tree;
 }
@@ -175,7 +191,7 @@ describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the T
     await executeUsingProfile(page, file, "Run on the File's Targets");
     const results = page.locator('.pane-body', { hasText: /✗ fails on both \d+ ms \[qemu:debian-6\.1\]/ }).first();
     await results.waitFor({ timeout: 240_000 });
-    if ((await file.getAttribute('aria-expanded')) === 'false') await file.click();
+    await expandUntil(file, tree.locator('.monaco-list-row', { hasText: 'fails on both' }));
     await tree.locator('.monaco-list-row', { hasText: 'fails on both' }).locator('.codicon-testing-failed-icon').first().waitFor({ timeout: 30_000 });
     // One item, one message per target, labelled (the Test Results tree lists them under the test).
     for (const target of ['local', 'qemu:debian-6.1']) {
