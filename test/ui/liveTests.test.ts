@@ -73,8 +73,8 @@ async function showTests(page: Page, tests: string[]): Promise<Locator> {
 /**
  * Right-click → Execute Using Profile… → the profile. The quick pick's list is virtualized (rows
  * below its fold are not in the page), so each label is typed into its filter before it is
- * looked for: `listed` are checked to be offered, then `profile` is chosen. Retried: a context
- * menu under load can miss a click; a menu or pick left open is closed first.
+ * looked for: `listed` are checked to be offered, then `profile` is chosen. Retried (a menu or
+ * pick left open is closed first).
  */
 async function executeUsingProfile(page: Page, row: Locator, profile: string, listed: readonly string[] = []): Promise<void> {
   const offered = (label: string): Locator => page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
@@ -85,7 +85,12 @@ async function executeUsingProfile(page: Page, row: Locator, profile: string, li
     const filter = page.locator('.quick-input-widget .quick-input-box input').first();
     try {
       await item.waitFor({ timeout: 10_000 });
-      await item.click();
+      // A menu item arms its mouse-up handler 100 ms after it renders, so a click that quick
+      // is lost and the menu stays open. The keyboard has no such delay: hovering focuses the
+      // item, Enter runs it.
+      await item.hover();
+      await page.locator('.context-view .action-item.focused', { hasText: 'Execute Using Profile' }).first().waitFor({ timeout: 5_000 });
+      await page.keyboard.press('Enter');
       await filter.waitFor({ timeout: 10_000 });
       for (const label of [...listed, profile]) {
         await filter.fill(label);
