@@ -1,11 +1,23 @@
 // A CLI subcommand: one file in cli/commands/<name>.ts declaring its options, positionals and
 // exit statuses with defineCommand (which makes its parser and its --help), plus one line in
 // cli/commands/index.ts.
+import { StudioError } from '../core/util/errors';
 import { ExitStatus } from './exitStatus';
 import { formatOptions, parseArgv, type OptionTable, type ParsedArgs, type PositionalSpec, type TrailingSpec } from './options';
 import type { Output } from './output';
 
-export { CliUsageError } from './usageError';
+import { CliUsageError } from './usageError';
+
+export { CliUsageError };
+
+/**
+ * A bad argument that only core can see (a target listed twice, a malformed --max-entries) is a
+ * usage error here: exit status 2 and the command's usage. For a command's arguments only: core's
+ * EUSAGE for what a file says (a live test's empty `run:`) stays that file's error.
+ */
+export function asCliUsageError(err: unknown): unknown {
+  return err instanceof StudioError && err.code === 'EUSAGE' ? new CliUsageError(err.message) : err;
+}
 
 export interface CliIo {
   /** Text for stdout (in order with `output`, when there is one). */

@@ -2,6 +2,7 @@
 // verify next): where, how to trust a new SSH host, which helper, how talkative. Spread
 // `targetOptions` into a command's table and turn the values into connect options with
 // `cliConnectOptions`.
+import path from 'node:path';
 import type { CliIo } from './command';
 import { option, type OptionValues } from './options';
 import { LOCAL_TARGET, type ConnectTargetOptions } from '../core/transport/registry';
@@ -28,11 +29,16 @@ export function targetsOf(args: Pick<TargetArgs, 'targets'>): string[] {
   return args.targets.length ? args.targets : [LOCAL_TARGET];
 }
 
+/** --helper, a path relative to the command's working directory. */
+export function helperOption(args: Pick<TargetArgs, 'helperPath'>, io: Pick<CliIo, 'cwd'>): { helperPath?: string } {
+  return args.helperPath ? { helperPath: path.resolve(io.cwd, args.helperPath) } : {};
+}
+
 /** Connection options for the CLI: no prompts; a new host key only with --accept-new-host-key. */
 export function cliConnectOptions(args: TargetArgs, io: CliIo): ConnectTargetOptions {
   return {
     signal: io.signal,
-    ...(args.helperPath ? { helperPath: args.helperPath } : {}),
+    ...helperOption(args, io),
     qemu: { log: (msg) => io.stderr(`ringbuf-studio: ${msg}\n`) }, // downloads and boots take seconds: say so
     confirmHostKey: (info) => {
       if (args.acceptNewHostKey) {

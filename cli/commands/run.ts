@@ -6,20 +6,20 @@
 // event that cannot be printed or a stdout that cannot be written (a closed reader is a
 // normal end).
 import path from 'node:path';
-import { CliUsageError, defineCommand, type CliIo } from '../command';
+import { asCliUsageError, CliUsageError, defineCommand, type CliIo } from '../command';
 import { printDiagnostics } from '../diagnostics';
 import { checkFilterSyntax, EventSelector } from '../eventFilter';
 import { EventPrinter, eventSinkOf } from '../eventPrinter';
 import { ExitStatus } from '../exitStatus';
 import { option, type OptionValues } from '../options';
 import { runCommandAfterAttach } from '../runCommandAfterAttach';
-import { cliConnectOptions, targetOptions, targetsOf } from '../targetOptions';
+import { cliConnectOptions, helperOption, targetOptions, targetsOf } from '../targetOptions';
 import type { Stats } from '../../core/protocol/helper';
 import { describeBooks } from '../../core/run/account';
 import { parseOverride } from '../../core/run/overrides';
 import { RunError, startRun, type RunHandle, type RunListeners } from '../../core/run/run';
 import { copyBatch, type RecordBatch } from '../../core/session/types';
-import { describeError, StudioError, wrapError } from '../../core/util/errors';
+import { describeError, type StudioError, wrapError } from '../../core/util/errors';
 
 export { printDiagnostics } from '../diagnostics';
 
@@ -83,12 +83,7 @@ export const runCommand = defineCommand({
   async run({ options: o, positionals: [file = ''], trailing }, io) {
     if (trailing !== undefined && trailing.length === 0) throw new CliUsageError('-- needs a command to run: run PROG -- CMD [ARGS…]');
     if (o.filter !== undefined) checkFilterSyntax(o.filter);
-    try {
-      return await runWith({ ...o, file, targets: targetsOf(o), command: trailing }, io);
-    } catch (err) {
-      if (err instanceof StudioError && err.code === 'EUSAGE') throw new CliUsageError(err.message);
-      throw err;
-    }
+    return runWith({ ...o, file, targets: targetsOf(o), command: trailing }, io);
   },
 });
 
@@ -118,7 +113,7 @@ async function runWith(args: RunArgs, io: CliIo): Promise<ExitStatus> {
       connect: cliConnectOptions(args, io),
       ...(args.count !== undefined ? { count: args.count } : {}),
       ...(args.durationMs !== undefined ? { durationMs: args.durationMs } : {}),
-      ...(args.helperPath ? { helperPath: args.helperPath } : {}),
+      ...helperOption(args, io),
       listeners: listenersFor(args, io, stream, logs),
     });
   } catch (err) {
@@ -128,6 +123,8 @@ async function runWith(args: RunArgs, io: CliIo): Promise<ExitStatus> {
       io.stderr('ringbuf-studio run: cancelled\n');
       return ExitStatus.interrupted;
     }
+    const usage = asCliUsageError(err);
+    if (usage instanceof CliUsageError) throw usage;
     printFailure(err, io, args.file);
     return ExitStatus.failure;
   }

@@ -3,11 +3,12 @@
 // The report goes to --output FILE, else stdout. Progress (one line per test as it ends, in
 // the style of vitest/go test) goes to stdout when the report does not, else to stderr —
 // so `--reporter junit > report.xml` and `--reporter junit --output report.xml` both work.
+import path from 'node:path';
 import { CliUsageError, defineCommand, type CliIo } from '../command';
 import { ExitStatus } from '../exitStatus';
 import { option, type OptionValues } from '../options';
 import { writeOutputFile } from '../output';
-import { cliConnectOptions, targetOptions } from '../targetOptions';
+import { cliConnectOptions, helperOption, targetOptions } from '../targetOptions';
 import {
   findLiveTestFiles,
   formatReport,
@@ -85,7 +86,7 @@ async function runTests(files: string[], o: TestArgs, io: CliIo): Promise<ExitSt
   const report: LiveTestReport = await runLiveTests(files, {
     ...(o.targets.length ? { targets: o.targets } : {}),
     ...(o.filter !== undefined ? { testFilter: o.filter } : {}),
-    ...(o.helperPath ? { helperPath: o.helperPath } : {}),
+    ...helperOption(o, io),
     connect: cliConnectOptions(o, io),
     signal: io.signal,
     onProgress: (p) => progress(progressText(p, shownOpts, started)),
@@ -101,7 +102,7 @@ async function runTests(files: string[], o: TestArgs, io: CliIo): Promise<ExitSt
   }
   progress(`\n${formatSummary(report)}\n`);
   if (o.output !== undefined) {
-    await writeOutputFile(o.output, o.output, formatReport(report, o.reporter, shownOpts));
+    await writeOutputFile(path.resolve(io.cwd, o.output), o.output, formatReport(report, o.reporter, shownOpts));
   } else if (o.reporter !== 'text') {
     io.stdout(formatReport(report, o.reporter, shownOpts));
   }

@@ -2,14 +2,14 @@
 // target's kernel whether it accepts the programs (loaded, nothing attached) and says why
 // not on the source line. The JSON shape is fixed (issue 15): one object per target.
 import path from 'node:path';
-import { CliUsageError, defineCommand, type CliIo } from '../command';
+import { asCliUsageError, defineCommand, type CliIo } from '../command';
 import { printDiagnostics } from '../diagnostics';
 import { ExitStatus } from '../exitStatus';
 import { option } from '../options';
-import { cliConnectOptions, targetOptions, targetsOf } from '../targetOptions';
+import { cliConnectOptions, helperOption, targetOptions, targetsOf } from '../targetOptions';
 import { RunError } from '../../core/run/run';
 import { toVerifyJson, verifyProgram, type ProgramVerdict, type TargetVerdict } from '../../core/run/verify';
-import { describeError, StudioError } from '../../core/util/errors';
+import { describeError } from '../../core/util/errors';
 
 const description = `Loads every program of the file on each target without attaching it, and reports what
 the kernel's verifier said: loaded or rejected, the instructions it processed and the
@@ -70,10 +70,9 @@ export const verifyCommand = defineCommand({
       heatMap: 'never', // (no heat map on a terminal)
       connect: cliConnectOptions(o, io),
       signal: io.signal,
-      ...(o.helperPath ? { helperPath: o.helperPath } : {}),
+      ...helperOption(o, io),
     }).catch((err: unknown) => {
-      if (err instanceof StudioError && err.code === 'EUSAGE') throw new CliUsageError(err.message);
-      throw err;
+      throw asCliUsageError(err);
     });
     let failed = false;
     for (const v of verdicts) {

@@ -1,10 +1,14 @@
 // `ringbuf-studio test` and `run … -- CMD` / `run --filter` as a user runs them: the bundled
-// CLI (dist/cli.js) in a child process, on the local kernel.
+// CLI (dist/cli.js) in a child process, on the local kernel (and once in process, for paths
+// taken against the command's own working directory).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../../cli/command';
+import { testCommand } from '../../../cli/commands/test';
+import { findHelperBinary } from '../../../core/transport/helperBinaries';
 import { startChild } from '../../support/child';
 import { available } from '../../support/prereq';
 import { prepare, root } from '../run/support';
@@ -99,6 +103,21 @@ describe.skipIf(!available('bpf'))('ringbuf-studio test (the CLI)', () => {
     const bad = await cli(['test', 'bpf-templates/execve/execve.rbtest.yaml', '--output', path.join(tmp, 'no/such/dir/report.txt')]);
     expect(bad.code, shown(bad)).toBe(1);
     expect(bad.err).toMatch(/ringbuf-studio test: cannot write .*no\/such\/dir\/report\.txt: no such file or directory \(ENOENT\)/);
+  });
+
+  it("in process, relative --output and --helper are taken against the command's working directory, not the process's", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'cwd-'));
+    for (const f of ['execve.bpf.c', 'execve.h', 'execve.rbtest.yaml']) fs.copyFileSync(path.join(root, 'bpf-templates/execve', f), path.join(dir, f));
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.copyFileSync(findHelperBinary('x86_64'), path.join(dir, 'bin/ringbuf-helper'));
+    fs.chmodSync(path.join(dir, 'bin/ringbuf-helper'), 0o755);
+    let out = '';
+    const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (out += t), isTty: false, cwd: dir, signal: new AbortController().signal };
+    expect(process.cwd()).not.toBe(dir);
+    const code = await testCommand.run(['execve.rbtest.yaml', '--reporter', 'json', '--output', 'report.json', '--helper', 'bin/ringbuf-helper'], io);
+    expect(code, out).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'))).toMatchObject({ passed: 3, failed: 0 });
+    expect(fs.existsSync(path.join(process.cwd(), 'report.json'))).toBe(false);
   });
 
   it('bad usage exits 2 with the cause and the usage', async () => {

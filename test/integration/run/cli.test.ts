@@ -100,6 +100,14 @@ describe.skipIf(!available('bpf'))('ringbuf-studio CLI on the local kernel', () 
     expect(r.stderr()).toMatch(/rb=1000 is not a valid ring buffer size.*nearest valid: 4096/);
   });
 
+  it('a target listed twice is bad usage for run and verify: exit 2, the cause, then the usage', async () => {
+    for (const command of ['run', 'verify']) {
+      const r = startCli([command, 'seed_exec.bpf.c', '--target', 'local', '--target', 'local']);
+      expect(await r.exited, r.stderr()).toBe(2);
+      expect(r.stderr()).toContain(`ringbuf-studio ${command}: target listed twice: local, local\n\nusage: ringbuf-studio ${command} `);
+    }
+  });
+
   it('probe --format json reports this kernel', async () => {
     const r = startCli(['probe', '--target', 'local', '--format', 'json']);
     expect(await r.exited).toBe(0);
