@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { cacheRoot } from '../../core/util/cache';
 import { catalogueKernel, guestStatus, stopGuest } from '../../core/transport/qemu/index';
 import { available } from '../support/prereq';
-import { launchBrowser, openFile, openWorkbench, runCommand, screenshot, startCodeServer, webview, type CodeServer } from '../support/codeServer';
+import { executeUsingProfile, expandUntil, launchBrowser, openFile, openWorkbench, runCommand, screenshot, startCodeServer, webview, type CodeServer } from '../support/codeServer';
 import { parseLiveTestFile } from '../../core/livetest/parse';
 
 const TESTS = `# Two live tests: the first passes, the second expects more than /bin/true emits.
@@ -42,22 +42,6 @@ function templateWorkspace(folder: string, tests: string): void {
   fs.writeFileSync(path.join(folder, 'execve.rbtest.yaml'), tests);
 }
 
-/**
- * Expands a tree item until one of its children shows (a click under load, or one that lands
- * while the tree re-renders after a run, can be lost: retried).
- */
-async function expandUntil(item: Locator, child: Locator): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    if ((await item.getAttribute('aria-expanded')) !== 'true') await item.locator('.monaco-tl-twistie').click();
-    try {
-      await child.first().waitFor({ timeout: 10_000 });
-      return;
-    } catch (err) {
-      if (attempt >= 4) throw err;
-    }
-  }
-}
-
 /** Opens execve.rbtest.yaml and the Testing view; waits for the file's item, expanded, and its tests. */
 async function showTests(page: Page, tests: string[]): Promise<Locator> {
   await openFile(page, 'execve.rbtest.yaml');
@@ -68,42 +52,6 @@ async function showTests(page: Page, tests: string[]): Promise<Locator> {
   if (tests[0] !== undefined) await expandUntil(file, tree.locator('.monaco-list-row', { hasText: tests[0] }));
   for (const t of tests) await tree.locator('.monaco-list-row', { hasText: t }).first().waitFor({ timeout: 20_000 });
   return tree;
-}
-
-/**
- * Right-click → Execute Using Profile… → the profile. The quick pick's list is virtualized (rows
- * below its fold are not in the page), so each label is typed into its filter before it is
- * looked for: `listed` are checked to be offered, then `profile` is chosen. Retried (a menu or
- * pick left open is closed first).
- */
-async function executeUsingProfile(page: Page, row: Locator, profile: string, listed: readonly string[] = []): Promise<void> {
-  const offered = (label: string): Locator => page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Escape');
-    await row.click({ button: 'right' });
-    const item = page.locator('.context-view .action-item', { hasText: 'Execute Using Profile' }).first();
-    const filter = page.locator('.quick-input-widget .quick-input-box input').first();
-    try {
-      await item.waitFor({ timeout: 10_000 });
-      // A menu item arms its mouse-up handler 100 ms after it renders, so a click that quick
-      // is lost and the menu stays open. The keyboard has no such delay: hovering focuses the
-      // item, Enter runs it.
-      await item.hover();
-      await page.locator('.context-view .action-item.focused', { hasText: 'Execute Using Profile' }).first().waitFor({ timeout: 5_000 });
-      await page.keyboard.press('Enter');
-      await filter.waitFor({ timeout: 10_000 });
-      for (const label of [...listed, profile]) {
-        await filter.fill(label);
-        await offered(label).waitFor({ timeout: 10_000 });
-      }
-    } catch (err) {
-      if (attempt >= 4) throw err;
-      await page.keyboard.press('Escape');
-      continue;
-    }
-    await offered(profile).click();
-    return;
-  }
 }
 
 describe.skipIf(!available('browser') || !available('bpf'))('Live tests in the Testing view (code-server)', () => {
