@@ -4,6 +4,7 @@
 // end; any other error (ENOSPC on `> /dev/full`, EIO, …) is a failure the CLI reports in
 // one line and exits 1 for.
 import fs from 'node:fs';
+import { writeFileAtomic } from '../core/util/cache';
 import { StudioError } from '../core/util/errors';
 
 /** What Output needs of a stream (process.stdout, a file stream, a socket). */
@@ -132,12 +133,10 @@ export class Output {
  */
 export async function writeOutputFile(file: string, shown: string, text: string | Uint8Array): Promise<void> {
   const existing = await fs.promises.stat(file).catch(() => undefined);
-  const tmp = existing && !existing.isFile() ? undefined : `${file}.tmp-${process.pid}`;
   try {
-    await fs.promises.writeFile(tmp ?? file, text);
-    if (tmp) await fs.promises.rename(tmp, file);
+    if (existing && !existing.isFile()) await fs.promises.writeFile(file, text);
+    else await writeFileAtomic(file, text, { createDir: false });
   } catch (err) {
-    if (tmp) await fs.promises.rm(tmp, { force: true });
     throw new StudioError(`cannot write ${shown}: ${describeSystemError(err)}`, { hint: 'check that the directory exists, is writable and has space', cause: err });
   }
 }

@@ -13,9 +13,13 @@ export function cacheRoot(): string {
   return path.join(base, 'ringbuf-studio');
 }
 
-/** Writes via a temporary file + rename so readers never see half a file. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+/**
+ * Writes via a temporary file + rename so readers never see half a file, and a failed write
+ * leaves the old one. Creates the directory unless `createDir` is false (a user's output path:
+ * a missing directory is their mistake to hear about).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { createDir?: boolean } = {}): Promise<void> {
+  if (opts.createDir !== false) await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await fs.promises.writeFile(tmp, data);

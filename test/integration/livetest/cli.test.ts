@@ -99,7 +99,7 @@ describe.skipIf(!available('bpf'))('ringbuf-studio test (the CLI)', () => {
     const report = JSON.parse(fs.readFileSync(out, 'utf8')) as { passed: number; failed: number; suites: Array<{ target: string; tests: Array<{ name: string; status: string }> }> };
     expect(report).toMatchObject({ passed: 3, failed: 0 });
     expect(report.suites[0]?.tests.map((t) => `${t.status} ${t.name}`)).toEqual(['passed exec of true is seen', 'passed a shell line reports each exec with its parent', 'passed no event for a failed exec']);
-    expect(fs.readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(fs.readdirSync(tmp).filter((f) => f.includes('.tmp'))).toEqual([]);
     const bad = await cli(['test', 'bpf-templates/execve/execve.rbtest.yaml', '--output', path.join(tmp, 'no/such/dir/report.txt')]);
     expect(bad.code, shown(bad)).toBe(1);
     expect(bad.err).toMatch(/ringbuf-studio test: cannot write .*no\/such\/dir\/report\.txt: no such file or directory \(ENOENT\)/);
