@@ -116,7 +116,7 @@ export class RingbufCodeActions implements vscode.CodeActionProvider {
         const edit = new vscode.WorkspaceEdit();
         for (const e of fix.edits) {
           const uri = e.file ? resolveFile(e.file, document.uri) : document.uri;
-          edit.replace(uri, toRange0(e.range), e.newText);
+          edit.replace(uri, toExactRange(e.range), e.newText);
         }
         action.edit = edit;
         actions.push(action);
@@ -126,7 +126,10 @@ export class RingbufCodeActions implements vscode.CodeActionProvider {
   }
 }
 
-/** Edit ranges are exact (an empty range is an insertion), unlike diagnostic ranges. */
-function toRange0(r: SourceRange): vscode.Range {
-  return new vscode.Range(Math.max(0, r.line - 1), Math.max(0, r.column - 1), Math.max(0, r.endLine - 1), Math.max(0, r.endColumn - 1));
+/**
+ * 1-based, endColumn exclusive → 0-based vscode.Range, exactly (an empty range stays empty: an
+ * edit's insertion point), unlike a diagnostic's range. Also for test items and locations.
+ */
+export function toExactRange(r: SourceRange): vscode.Range {
+  return new vscode.Range(Math.max(0, r.line - 1), Math.max(0, r.column - 1), Math.max(0, Math.max(r.line, r.endLine) - 1), Math.max(0, r.endColumn - 1));
 }

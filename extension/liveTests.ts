@@ -14,6 +14,7 @@ import type { TestResult } from '../core/livetest/model';
 import { LOCAL_TARGET } from '../core/transport/registry';
 import { messageOf } from '../core/util/errors';
 import type { Config } from './config';
+import { toExactRange } from './diagnostics';
 import { connectOptions, type ConnectCallbacks } from './connection';
 import type { Log } from './log';
 import { allowedByTrust, isTrusted, restrictedReason } from './trust';
@@ -85,17 +86,17 @@ export class LiveTests implements vscode.Disposable {
     const parsed = parseLiveTestFile(text, uri.fsPath);
     if (!parsed.file) {
       const first = parsed.diagnostics[0];
-      file.range = first ? toRange(first) : undefined;
+      file.range = first ? toExactRange(first) : undefined;
       file.error = first ? `line ${first.line}: ${first.message}` : 'the file cannot be read';
       file.children.replace([]);
       return;
     }
     file.error = undefined;
-    file.range = toRange(parsed.file.programRange);
+    file.range = toExactRange(parsed.file.programRange);
     file.children.replace(
       parsed.file.tests.map((t) => {
         const item = this.controller.createTestItem(`${uri.toString()}#${t.name}`, t.name, uri);
-        item.range = toRange(t.range);
+        item.range = toExactRange(t.range);
         const problem = t.problems[0];
         item.error = problem ? `line ${problem.line}: ${problem.message}` : undefined;
         return item;
@@ -299,11 +300,6 @@ function childrenOf(item: vscode.TestItem): vscode.TestItem[] {
   return out;
 }
 
-/** SourceRange (1-based, end column exclusive) → vscode.Range (0-based). */
-function toRange(r: SourceRange): vscode.Range {
-  return new vscode.Range(r.line - 1, Math.max(0, r.column - 1), Math.max(r.line, r.endLine) - 1, Math.max(0, r.endColumn - 1));
-}
-
 function location(file: string, r: SourceRange): vscode.Location {
-  return new vscode.Location(vscode.Uri.file(file), toRange(r));
+  return new vscode.Location(vscode.Uri.file(file), toExactRange(r));
 }
